@@ -1,0 +1,50 @@
+# Two commands on a fresh machine:  make test   and   make reproduce
+# Each creates .venv, installs this package from pyproject.toml, then runs.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# CPU TensorFlow for this machine and CI; on a GPU box use EXTRAS=gpu,dev,notebooks.
+EXTRAS ?= cpu,dev,notebooks
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma := ,
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export MPLBACKEND ?= Agg
+
+.PHONY: setup test test-fast lint reproduce figures notebooks bench wheel clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(PY) -m ipykernel install --sys-prefix --name python3 > /dev/null
+	touch $@
+
+test: setup
+	$(PY) -m ruff check rnn_tf tests benchmarks
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not notebook"
+
+lint: setup
+	$(PY) -m ruff check .
+
+# The main job: every figure, then every notebook headless on the offline defaults.
+reproduce: setup
+	$(PY) -m rnn_tf figures --out figures
+	$(PY) -m rnn_tf notebooks --out build --figures figures
+
+figures: setup
+	$(PY) -m rnn_tf figures --out figures
+
+bench: setup
+	$(PY) -m rnn_tf bench --out benchmarks/results
+
+wheel: setup
+	$(PY) -m build --wheel --outdir dist .
+
+clean:
+	rm -rf $(VENV) build dist figures .pytest_cache *.egg-info

@@ -1,0 +1,496 @@
+"""The vanilla (Elman) recurrent network in the U/W/V notation, as Keras 3 layers.
+
+    a_t = U x_t + W h_{t-1} + b        U: (input_dim, units)   W: (units, units)   b: (units,)
+    h_t = tanh(a_t)                     (or relu)
+    o_t = V h_t + c                     V: (units, output_dim)  c: (output_dim,)   optional head
+
+`VanillaRNNCell` computes one step and works inside `keras.layers.RNN`.
+`VanillaRNN` runs the whole sequence and is a drop-in replacement for
+`keras.layers.SimpleRNN` (same arguments, same numbers for the same weights),
+with a fast path that projects every input step with one matmul before the loop.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import activations, constraints, initializers, ops, regularizers
+from keras.src import backend as keras_backend
+from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
+
+from rnn_tf._checks import check_positive_int, check_sequences
+
+_ACTIVATIONS = ("tanh", "relu")
+
+
+def _check_rate(name: str, value) -> float:
+    if not 0.0 <= float(value) < 1.0:
+        raise ValueError(
+            f"Received an invalid value for argument `{name}`, expected a float in "
+            f"[0, 1), received {name}={value!r}"
+        )
+    return float(value)
+
+
+@keras.saving.register_keras_serializable(package="rnn_tf")
+class VanillaRNNCell(keras.layers.Layer, DropoutRNNCell):
+    """One step of the vanilla RNN: `h_t = tanh(U x_t + W h_{t-1} + b)`, `o_t = V h_t + c`.
+
+    Follows the Keras cell contract (`state_size`, `output_size`,
+    `get_initial_state`), so it runs inside `keras.layers.RNN`, `Bidirectional`
+    and any functional or subclassed model.
+
+    Args:
+        units: Positive integer, size of the hidden state h_t.
+        activation: Hidden activation, `"tanh"` (default) or `"relu"`, or any
+            Keras activation. `None` means linear.
+        use_bias: Whether the hidden pre-activation has the bias b.
+        output_dim: If set, add the output head `o_t = V h_t + c` with
+            `output_dim` units; the cell then outputs o_t while its state stays
+            h_t. If `None` (default) the cell outputs h_t, like `SimpleRNNCell`.
+        output_activation: Activation of the head, e.g. `"softmax"` for
+            y^_t = softmax(o_t). Default `None` (the head returns the logits o_t).
+        kernel_initializer, recurrent_initializer, bias_initializer: Initializers
+            of U, W and b (Keras defaults: glorot_uniform, orthogonal, zeros).
+        output_initializer, output_bias_initializer: Initializers of V and c.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        output_regularizer: Regularizers of U, W, b and V.
+        kernel_constraint, recurrent_constraint, bias_constraint: Constraints of
+            U, W and b.
+        dropout: Fraction of the input units x_t to drop, in [0, 1).
+        recurrent_dropout: Fraction of the state units h_{t-1} to drop, in [0, 1).
+        seed: Seed of the dropout masks.
+
+    Call arguments:
+        inputs: x_t, shape `(batch, input_dim)`.
+        states: `[h_{t-1}]`, each of shape `(batch, units)`.
+        training: Whether dropout is active.
+
+    Returns:
+        `(output, [h_t])` where output is h_t, or o_t when `output_dim` is set.
+
+    Attributes:
+        U: `(input_dim, units)`, alias `kernel`.
+        W: `(units, units)`, alias `recurrent_kernel`.
+        b: `(units,)`, alias `bias` (`None` without `use_bias`).
+        V: `(units, output_dim)` (`None` without a head).
+        c: `(output_dim,)` (`None` without a head).
+
+    Example:
+
+    ```python
+    cell = VanillaRNNCell(16, output_dim=4)
+    layer = keras.layers.RNN(cell, return_sequences=True)
+    y = layer(np.zeros((8, 10, 3), "float32"))  # The output has shape (8, 10, 4).
+    ```
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        use_bias: bool = True,
+        output_dim: int | None = None,
+        output_activation=None,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        output_initializer="glorot_uniform",
+        output_bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        output_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        check_positive_int(units, "units")
+        if output_dim is not None:
+            check_positive_int(output_dim, "output_dim")
+        super().__init__(**kwargs)
+        self.units = units
+        self.output_dim = output_dim
+        self.activation = activations.get(activation)
+        self.output_activation = activations.get(output_activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.output_initializer = initializers.get(output_initializer)
+        self.output_bias_initializer = initializers.get(output_bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.output_regularizer = regularizers.get(output_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+        self.dropout = _check_rate("dropout", dropout)
+        self.recurrent_dropout = _check_rate("recurrent_dropout", recurrent_dropout)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed=seed)
+        self.state_size = units
+        self.output_size = output_dim if output_dim is not None else units
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError(
+                "The last dimension of the inputs to VanillaRNNCell (input_dim) must be "
+                f"known; received input_shape={tuple(input_shape)}"
+            )
+        self.U = self.add_weight(
+            shape=(input_dim, self.units),
+            name="U",
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.W = self.add_weight(
+            shape=(self.units, self.units),
+            name="W",
+            initializer=self.recurrent_initializer,
+            regularizer=self.recurrent_regularizer,
+            constraint=self.recurrent_constraint,
+        )
+        self.b = None
+        if self.use_bias:
+            self.b = self.add_weight(
+                shape=(self.units,),
+                name="b",
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+        self.V = None
+        self.c = None
+        if self.output_dim is not None:
+            self.V = self.add_weight(
+                shape=(self.units, self.output_dim),
+                name="V",
+                initializer=self.output_initializer,
+                regularizer=self.output_regularizer,
+            )
+            self.c = self.add_weight(
+                shape=(self.output_dim,),
+                name="c",
+                initializer=self.output_bias_initializer,
+            )
+
+    # Keras-compatible names, so code written for SimpleRNNCell keeps working.
+    @property
+    def kernel(self):
+        return self.U
+
+    @property
+    def recurrent_kernel(self):
+        return self.W
+
+    @property
+    def bias(self):
+        return self.b
+
+    @property
+    def has_output_head(self) -> bool:
+        return self.output_dim is not None
+
+    def output_head(self, h):
+        """y^ = output_activation(V h + c) for any leading shape of `h`."""
+        o = ops.matmul(h, self.V) + self.c
+        if self.output_activation is not None:
+            o = self.output_activation(o)
+        return o
+
+    def call(self, inputs, states, training=False):
+        h_prev = states[0] if isinstance(states, (list, tuple)) else states
+        dp_mask = self.get_dropout_mask(inputs)
+        rec_dp_mask = self.get_recurrent_dropout_mask(h_prev)
+        if training and dp_mask is not None:
+            inputs = inputs * dp_mask
+        a = ops.matmul(inputs, self.U)
+        if self.b is not None:
+            a = a + self.b
+        if training and rec_dp_mask is not None:
+            h_prev = h_prev * rec_dp_mask
+        a = a + ops.matmul(h_prev, self.W)
+        h = self.activation(a) if self.activation is not None else a
+        new_state = [h] if isinstance(states, (list, tuple)) else h
+        output = self.output_head(h) if self.has_output_head else h
+        return output, new_state
+
+    def get_initial_state(self, batch_size=None):
+        return [ops.zeros((batch_size, self.state_size), dtype=self.compute_dtype)]
+
+    def get_config(self):
+        config = {
+            "units": self.units,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "output_dim": self.output_dim,
+            "output_activation": activations.serialize(self.output_activation)
+            if self.output_activation is not None
+            else None,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "output_initializer": initializers.serialize(self.output_initializer),
+            "output_bias_initializer": initializers.serialize(self.output_bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "output_regularizer": regularizers.serialize(self.output_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "dropout": self.dropout,
+            "recurrent_dropout": self.recurrent_dropout,
+            "seed": self.seed,
+        }
+        base_config = super().get_config()
+        return {**base_config, **config}
+
+
+@keras.saving.register_keras_serializable(package="rnn_tf")
+class VanillaRNN(keras.layers.RNN):
+    """The vanilla U/W/V recurrent network over a whole sequence.
+
+    A drop-in replacement for `keras.layers.SimpleRNN`: the same constructor
+    and call arguments give the same numbers for the same weights, in every
+    mode (masking, `go_backwards`, `stateful`, `initial_state`,
+    `return_state`, `zero_output_for_mask`, `unroll`, dropout). On top of
+    that it can carry the output head `o_t = V h_t + c` (`output_dim`).
+
+        a_t = U x_t + W h_{t-1} + b
+        h_t = tanh(a_t)
+        o_t = V h_t + c            (only with output_dim)
+
+    The input projection `U x_t + b` is computed for every step with one matmul
+    before the time loop, and the head `V h_t + c` with one matmul after it, so
+    the loop itself does one `(batch, units) x (units, units)` matmul per step.
+
+    Args:
+        units: Positive integer, size of the hidden state h_t.
+        activation: `"tanh"` (default), `"relu"`, or any Keras activation.
+        use_bias: Whether to use the hidden bias b.
+        output_dim: If set, add the head o_t = V h_t + c of this size.
+        output_activation: Activation of the head (e.g. `"softmax"`).
+        kernel_initializer, recurrent_initializer, bias_initializer,
+        output_initializer, output_bias_initializer: Initializers of U, W, b, V, c.
+        kernel_regularizer, recurrent_regularizer, bias_regularizer,
+        output_regularizer, activity_regularizer: Regularizers.
+        kernel_constraint, recurrent_constraint, bias_constraint: Constraints.
+        dropout, recurrent_dropout: Dropout rates on x_t and h_{t-1}, in [0, 1).
+        return_sequences: Return the output at every step instead of the last.
+        return_state: Also return the last state h_T.
+        go_backwards: Process the sequence backwards (and return it reversed).
+        stateful: Carry the last state of each batch entry into the next batch.
+        unroll: Unroll the time loop in the graph (short sequences only).
+        zero_output_for_mask: Output zeros (instead of the previous output) at
+            masked steps.
+        seed: Seed of the dropout masks.
+
+    Call arguments:
+        sequences: `(batch, timesteps, input_dim)` float tensor.
+        initial_state: optional `[h_0]` of shape `(batch, units)`.
+        mask: optional boolean `(batch, timesteps)`; False steps are skipped
+            (the state is carried over unchanged).
+        training: Whether dropout is active.
+
+    Returns:
+        `(batch, units_out)` or, with `return_sequences`, `(batch, timesteps,
+        units_out)`, where `units_out` is `output_dim` if set, else `units`;
+        with `return_state`, followed by h_T of shape `(batch, units)`.
+
+    Attributes:
+        U, W, b, V, c: the weights (see `VanillaRNNCell`); `kernel`,
+        `recurrent_kernel` and `bias` are aliases of U, W and b.
+
+    Example:
+
+    ```python
+    inputs = keras.Input((20, 8))
+    h = rnn_tf.layers.VanillaRNN(32)(inputs)  # The output has shape (None, 32).
+    y = keras.layers.Dense(1, activation="sigmoid")(h)
+    model = keras.Model(inputs, y)
+    ```
+    """
+
+    def __init__(
+        self,
+        units: int,
+        activation="tanh",
+        use_bias: bool = True,
+        output_dim: int | None = None,
+        output_activation=None,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        output_initializer="glorot_uniform",
+        output_bias_initializer="zeros",
+        kernel_regularizer=None,
+        recurrent_regularizer=None,
+        bias_regularizer=None,
+        output_regularizer=None,
+        activity_regularizer=None,
+        kernel_constraint=None,
+        recurrent_constraint=None,
+        bias_constraint=None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        zero_output_for_mask: bool = False,
+        seed: int | None = None,
+        **kwargs,
+    ):
+        cell = VanillaRNNCell(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            output_dim=output_dim,
+            output_activation=output_activation,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            output_initializer=output_initializer,
+            output_bias_initializer=output_bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            output_regularizer=output_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            seed=seed,
+            dtype=kwargs.get("dtype", None),
+            trainable=kwargs.get("trainable", True),
+            name="vanilla_rnn_cell",
+        )
+        super().__init__(
+            cell,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            unroll=unroll,
+            zero_output_for_mask=zero_output_for_mask,
+            activity_regularizer=activity_regularizer,
+            **kwargs,
+        )
+        self.input_spec = [keras.layers.InputSpec(ndim=3)]
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        check_sequences(sequences_shape, name="sequences")
+        super().build(sequences_shape, initial_state_shape)
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        check_sequences(sequences.shape, name="sequences", input_dim=self.cell.U.shape[0])
+        return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        if mask is not None and cell.has_output_head:
+            # The head applied after the loop would differ from the per-step
+            # cell at masked steps (they carry o_{t-1}, or zeros); keep the
+            # exact Keras semantics there.
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+
+        if training and cell.dropout > 0:
+            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        # Hoisted input projection: U x_t + b for all t in one matmul.
+        projected = ops.matmul(sequences, cell.U)
+        if cell.b is not None:
+            projected = projected + cell.b
+
+        rec_dp_mask = None
+        if training and cell.recurrent_dropout > 0:
+            rec_dp_mask = cell.get_recurrent_dropout_mask(initial_state[0])
+        W = cell.W
+        activation = cell.activation
+
+        def step(projected_t, states):
+            h_prev = states[0]
+            if rec_dp_mask is not None:
+                h_prev = h_prev * rec_dp_mask
+            a_t = projected_t + ops.matmul(h_prev, W)
+            h_t = activation(a_t) if activation is not None else a_t
+            return h_t, [h_t]
+
+        last_output, outputs, states = keras_backend.rnn(
+            step,
+            projected,
+            list(initial_state),
+            go_backwards=self.go_backwards,
+            mask=mask,
+            unroll=self.unroll,
+            input_length=sequences.shape[1],
+            zero_output_for_mask=self.zero_output_for_mask,
+            return_all_outputs=self.return_sequences,
+        )
+        if cell.has_output_head:
+            # Fused output projection: V h_t + c for all t in one matmul.
+            last_output = cell.output_head(last_output)
+            if self.return_sequences:
+                outputs = cell.output_head(outputs)
+        return last_output, outputs, states
+
+    # SimpleRNN exposes the cell's settings on the layer; so do we.
+    units = property(lambda self: self.cell.units)
+    output_dim = property(lambda self: self.cell.output_dim)
+    activation = property(lambda self: self.cell.activation)
+    output_activation = property(lambda self: self.cell.output_activation)
+    use_bias = property(lambda self: self.cell.use_bias)
+    dropout = property(lambda self: self.cell.dropout)
+    recurrent_dropout = property(lambda self: self.cell.recurrent_dropout)
+    U = property(lambda self: self.cell.U)
+    W = property(lambda self: self.cell.W)
+    b = property(lambda self: self.cell.b)
+    V = property(lambda self: self.cell.V)
+    c = property(lambda self: self.cell.c)
+    kernel = property(lambda self: self.cell.U)
+    recurrent_kernel = property(lambda self: self.cell.W)
+    bias = property(lambda self: self.cell.b)
+
+    def get_config(self):
+        cell_config = self.cell.get_config()
+        config = {
+            key: cell_config[key]
+            for key in (
+                "units",
+                "activation",
+                "use_bias",
+                "output_dim",
+                "output_activation",
+                "kernel_initializer",
+                "recurrent_initializer",
+                "bias_initializer",
+                "output_initializer",
+                "output_bias_initializer",
+                "kernel_regularizer",
+                "recurrent_regularizer",
+                "bias_regularizer",
+                "output_regularizer",
+                "kernel_constraint",
+                "recurrent_constraint",
+                "bias_constraint",
+                "dropout",
+                "recurrent_dropout",
+                "seed",
+            )
+        }
+        base_config = super().get_config()
+        del base_config["cell"]
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
