@@ -6,8 +6,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # CPU TensorFlow for this machine and CI; on a GPU box use EXTRAS=gpu,dev,notebooks.
 EXTRAS ?= cpu,dev,notebooks
-STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
 

@@ -386,7 +386,7 @@ class VanillaRNN(keras.layers.RNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
-        self.input_spec = [keras.layers.InputSpec(ndim=3)]
+        # No InputSpec: check_sequences gives a clearer error naming the argument.
 
     def build(self, sequences_shape, initial_state_shape=None):
         check_sequences(sequences_shape, name="sequences")
