@@ -8,7 +8,7 @@ so "U x_t" is written `x_t @ U` with U of shape (input_dim, units)):
     (3) o_t  = h_t V + c
     (4) y^_t = softmax(o_t)
     (5) L_t  = -sum_k y_{t,k} log y^_{t,k}          cross-entropy at every step
-    (6) L    = sum_t L_t                            per sequence; a batch takes the mean over sequences
+    (6) L    = sum_t L_t                            per sequence (a batch: mean over sequences)
 
 Backward, from the last step to the first (BPTT):
 

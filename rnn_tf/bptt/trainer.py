@@ -247,7 +247,8 @@ class BPTTTrainer:
 
     def _initial_states(self, batch_size) -> list[tf.Tensor]:
         return [
-            tf.zeros((batch_size, spec.shape[-1]), dtype=spec.dtype) for spec in self.model.inputs[1:]
+            tf.zeros((batch_size, spec.shape[-1]), dtype=spec.dtype)
+            for spec in self.model.inputs[1:]
         ]
 
     def _forward(self, x, states, training):
@@ -299,8 +300,10 @@ class BPTTTrainer:
                 if self.model.losses:
                     loss = loss + tf.add_n([tf.cast(r, tf.float32) for r in self.model.losses])
             grads = tape.gradient(loss, variables)
-            grads = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                     for g, v in zip(grads, variables)]
+            grads = [
+                tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                for g, v in zip(grads, variables)
+            ]
             norm = tf.linalg.global_norm(grads)
             if self.clip_value is not None:
                 grads = [tf.clip_by_value(g, -self.clip_value, self.clip_value) for g in grads]

@@ -1,12 +1,12 @@
 """VanillaRNNCell / VanillaRNN: shapes, NumPy reference, SimpleRNN parity in every mode,
 serialization, use inside other Keras layers, and input validation."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from keras import initializers, layers, mixed_precision
 
-import keras
 from rnn_tf import VanillaRNN, VanillaRNNCell
 
 BATCH, STEPS, INPUT_DIM, UNITS, OUTPUT_DIM = 3, 6, 4, 5, 2
@@ -87,7 +87,9 @@ def test_relu_matches_numpy_reference():
     x = _inputs()
     layer = VanillaRNN(UNITS, activation="relu", return_sequences=True)
     layer.build(x.shape)
-    expected = _numpy_rnn(x, *(w.numpy() for w in layer.weights), activation=lambda a: np.maximum(a, 0))
+    expected = _numpy_rnn(
+        x, *(w.numpy() for w in layer.weights), activation=lambda a: np.maximum(a, 0)
+    )
     np.testing.assert_allclose(layer(x), expected, rtol=1e-5, atol=1e-6)
 
 
@@ -143,9 +145,7 @@ def test_equals_simple_rnn_with_copied_weights(kwargs):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
-MASK_WITH_GAPS = np.array(
-    [[1, 1, 0, 1, 1, 1], [1, 0, 0, 1, 0, 1], [0, 1, 1, 1, 1, 0]], dtype=bool
-)
+MASK_WITH_GAPS = np.array([[1, 1, 0, 1, 1, 1], [1, 0, 0, 1, 0, 1], [0, 1, 1, 1, 1, 0]], dtype=bool)
 
 
 @pytest.mark.parametrize("zero_output_for_mask", [False, True])
@@ -202,7 +202,9 @@ def test_output_head_with_mask_equals_cell_inside_keras_rnn():
     x = _inputs()
     cell = VanillaRNNCell(UNITS, output_dim=OUTPUT_DIM)
     generic = layers.RNN(cell, return_sequences=True, zero_output_for_mask=True)
-    ours = VanillaRNN(UNITS, output_dim=OUTPUT_DIM, return_sequences=True, zero_output_for_mask=True)
+    ours = VanillaRNN(
+        UNITS, output_dim=OUTPUT_DIM, return_sequences=True, zero_output_for_mask=True
+    )
     generic.build(x.shape)
     ours.build(x.shape)
     ours.set_weights(generic.get_weights())
@@ -299,8 +301,15 @@ def test_subclassed_model_trains_with_fit():
 
 def test_get_config_round_trip_keeps_every_argument():
     layer = VanillaRNN(
-        UNITS, activation="relu", output_dim=3, output_activation="softmax", dropout=0.1,
-        return_sequences=True, go_backwards=True, zero_output_for_mask=True, seed=3,
+        UNITS,
+        activation="relu",
+        output_dim=3,
+        output_activation="softmax",
+        dropout=0.1,
+        return_sequences=True,
+        go_backwards=True,
+        zero_output_for_mask=True,
+        seed=3,
     )
     clone = VanillaRNN.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()

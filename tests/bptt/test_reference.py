@@ -1,0 +1,151 @@
+"""The hand-written NumPy BPTT against tf.GradientTape and finite differences."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rnn_tf.bptt import RNNParams, bptt, forward, sgd_update
+
+
+def _problem(batch, steps, input_dim, units, output_dim, seed):
+    rng = np.random.default_rng(seed)
+    params = RNNParams.random(input_dim, units, output_dim, seed=seed, scale=1.0)
+    x = rng.normal(size=(batch, steps, input_dim))
+    y = rng.integers(0, output_dim, size=(batch, steps))
+    return params, x, y
+
+
+def _tape_gradients(params, x, y, activation, truncate=None):
+    """Independent reference: the same loss in TensorFlow (float64), differentiated by the tape.
+
+    With `truncate=k`, L_t is computed from h_{t-k} held constant (stop_gradient)
+    and k fresh steps, so its gradient cannot reach further back than k steps.
+    """
+    f = tf.tanh if activation == "tanh" else tf.nn.relu
+    variables = {name: tf.Variable(value) for name, value in params.as_dict().items()}
+    U, W, V, b, c = (variables[n] for n in "UWVbc")
+    x = tf.constant(x)
+    batch, steps = y.shape
+
+    def run(h, start, stop):
+        for s in range(start, stop):
+            h = f(x[:, s] @ U + h @ W + b)
+        return h
+
+    with tf.GradientTape() as tape:
+        h0 = tf.zeros((batch, W.shape[0]), tf.float64)
+        total = tf.constant(0.0, tf.float64)
+        for t in range(steps):
+            if truncate is None:
+                h_t = run(h0, 0, t + 1)
+            else:
+                start = max(0, t + 1 - truncate)
+                h_t = run(tf.stop_gradient(run(h0, 0, start)), start, t + 1)
+            o_t = h_t @ V + c
+            total += tf.reduce_sum(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y[:, t], logits=o_t)
+            )
+        loss = total / batch
+    grads = tape.gradient(loss, variables)
+    return float(loss), {name: g.numpy() for name, g in grads.items()}
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize("truncate", [None, 1, 3])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hand_bptt_equals_gradient_tape(activation, truncate, seed):
+    rng = np.random.default_rng(100 + seed)
+    shape = dict(
+        batch=int(rng.integers(1, 4)),
+        steps=int(rng.integers(2, 8)),
+        input_dim=int(rng.integers(1, 5)),
+        units=int(rng.integers(2, 7)),
+        output_dim=int(rng.integers(2, 5)),
+    )
+    params, x, y = _problem(**shape, seed=seed)
+    ours = bptt(params, x, y, activation=activation, truncate=truncate)
+    loss, expected = _tape_gradients(params, x, y, activation, truncate)
+    assert ours.loss == pytest.approx(loss, rel=1e-10)
+    for name in "UWVbc":
+        np.testing.assert_allclose(getattr(ours, name), expected[name], rtol=1e-5, atol=1e-12)
+
+
+def test_truncation_changes_the_gradient_of_W():
+    params, x, y = _problem(2, 8, 3, 4, 3, seed=5)
+    full = bptt(params, x, y)
+    truncated = bptt(params, x, y, truncate=2)
+    assert not np.allclose(full.W, truncated.W)
+    np.testing.assert_allclose(full.V, truncated.V)  # dL/dV never travels through time
+
+
+def test_truncation_longer_than_sequence_equals_full_bptt():
+    params, x, y = _problem(2, 5, 3, 4, 3, seed=6)
+    np.testing.assert_allclose(bptt(params, x, y, truncate=50).W, bptt(params, x, y).W)
+
+
+def test_finite_differences_agree_with_hand_bptt():
+    params, x, y = _problem(1, 3, 2, 3, 2, seed=7)
+    grads = bptt(params, x, y)
+    eps = 1e-6
+    for name in "UWVbc":
+        weights = params.as_dict()[name]
+        numeric = np.zeros_like(weights)
+        for index in np.ndindex(weights.shape):
+            original = weights[index]
+            weights[index] = original + eps
+            plus = bptt(params, x, y).loss
+            weights[index] = original - eps
+            minus = bptt(params, x, y).loss
+            weights[index] = original
+            numeric[index] = (plus - minus) / (2 * eps)
+        np.testing.assert_allclose(getattr(grads, name), numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_step_losses_sum_to_the_total_loss():
+    params, x, y = _problem(3, 6, 2, 4, 3, seed=8)
+    grads = bptt(params, x, y)
+    assert grads.step_losses.shape == (6,)
+    assert grads.step_losses.sum() == pytest.approx(grads.loss)
+
+
+def test_forward_keeps_h0_and_every_state():
+    params, x, _ = _problem(2, 4, 3, 5, 2, seed=9)
+    h0 = np.ones((2, 5))
+    fwd = forward(params, x, h0=h0)
+    assert fwd.h.shape == (2, 5, 5) and np.array_equal(fwd.h[:, 0], h0)
+    np.testing.assert_allclose(fwd.y_hat.sum(-1), 1.0)
+
+
+def test_sgd_update_moves_every_weight_against_its_gradient():
+    params, x, y = _problem(2, 4, 3, 5, 2, seed=10)
+    grads = bptt(params, x, y)
+    new = sgd_update(params, grads, learning_rate=0.1)
+    for name in "UWVbc":
+        np.testing.assert_allclose(
+            getattr(new, name), params.as_dict()[name] - 0.1 * getattr(grads, name)
+        )
+    assert bptt(new, x, y).loss < grads.loss
+
+
+def test_labels_out_of_range_raise_naming_y():
+    params, x, y = _problem(2, 4, 3, 5, 2, seed=11)
+    with pytest.raises(ValueError, match="`y`.*outside"):
+        bptt(params, x, y + 5)
+
+
+def test_unknown_activation_raises_naming_activation():
+    params, x, y = _problem(2, 4, 3, 5, 2, seed=12)
+    with pytest.raises(ValueError, match="activation"):
+        bptt(params, x, y, activation="sigmoid")
+
+
+def test_mismatched_input_size_raises_naming_x():
+    params, x, y = _problem(2, 4, 3, 5, 2, seed=13)
+    with pytest.raises(ValueError, match="`x`"):
+        bptt(params, x[:, :, :2], y)
+
+
+def test_non_positive_truncate_raises():
+    params, x, y = _problem(2, 4, 3, 5, 2, seed=14)
+    with pytest.raises(ValueError, match="truncate"):
+        bptt(params, x, y, truncate=0)
