@@ -1,0 +1,129 @@
+"""Execute the course notebooks headless through a real Jupyter kernel.
+
+`make reproduce` and `rnn-tf notebooks` call `run_notebooks`; the tests call it in
+SMOKE mode. Parameters are injected after the cell tagged `parameters` (the
+papermill convention, so papermill users get the same behaviour), the executed
+copy and an HTML rendering are written to the output folder, and a progress line
+with the time is printed per notebook.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import time
+from dataclasses import dataclass
+
+INJECTED_TAG = "injected-parameters"
+
+
+@dataclass
+class NotebookRun:
+    """The outcome of one executed notebook."""
+
+    name: str
+    seconds: float
+    executed_path: pathlib.Path
+    html_path: pathlib.Path | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def find_notebooks(directory: str | pathlib.Path = "notebooks") -> list[pathlib.Path]:
+    """The numbered notebooks (`NN_name.ipynb`) of `directory`, in order."""
+    directory = pathlib.Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"Argument `directory` must be a folder of notebooks; received {directory}")
+    return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def inject_parameters(notebook, parameters: dict) -> None:
+    """Insert a cell assigning `parameters` right after the cell tagged `parameters`."""
+    import nbformat
+
+    if not parameters:
+        return
+    lines = ["# Injected by rnn_tf.notebooks"] + [f"{k} = {v!r}" for k, v in parameters.items()]
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [INJECTED_TAG]})
+    cells = notebook.cells
+    cells[:] = [c for c in cells if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])]
+    index = next(
+        (i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])),
+        None,
+    )
+    if index is None:
+        raise ValueError(
+            "The notebook has no cell tagged `parameters`; tag its first code cell so "
+            "settings such as SMOKE can be injected"
+        )
+    cells.insert(index + 1, cell)
+
+
+def run_notebook(
+    path: str | pathlib.Path,
+    out_dir: str | pathlib.Path,
+    parameters: dict | None = None,
+    timeout: int = 3600,
+    html: bool = True,
+) -> NotebookRun:
+    """Execute one notebook top to bottom; the executed copy (and HTML) go to `out_dir`."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    path = pathlib.Path(path).resolve()
+    out_dir = pathlib.Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    notebook = nbformat.read(path, as_version=4)
+    inject_parameters(notebook, parameters or {})
+    client = NotebookClient(
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    start = time.perf_counter()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        error = str(exc)
+    seconds = time.perf_counter() - start
+    executed = out_dir / path.name
+    nbformat.write(notebook, executed)
+    html_path = None
+    if html:
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter().from_notebook_node(notebook)
+        html_path = executed.with_suffix(".html")
+        html_path.write_text(body, encoding="utf-8")
+    return NotebookRun(path.stem, seconds, executed, html_path, error)
+
+
+def run_notebooks(
+    directory: str | pathlib.Path = "notebooks",
+    out_dir: str | pathlib.Path = "build",
+    parameters: dict | None = None,
+    only: list[str] | None = None,
+    html: bool = True,
+    verbose: bool = True,
+) -> list[NotebookRun]:
+    """Execute every numbered notebook of `directory` in order, printing a line each."""
+    paths = find_notebooks(directory)
+    if only:
+        paths = [p for p in paths if any(name in p.stem for name in only)]
+        if not paths:
+            raise ValueError(f"Argument `only` matched no notebook; received {only}")
+    runs = []
+    for i, path in enumerate(paths, start=1):
+        if verbose:
+            print(f"[{i}/{len(paths)}] {path.name} ...", flush=True)
+        run = run_notebook(path, out_dir, parameters, html=html)
+        runs.append(run)
+        if verbose:
+            status = "ok" if run.ok else "FAILED"
+            print(f"[{i}/{len(paths)}] {path.name}: {status} in {run.seconds:.0f} s", flush=True)
+    return runs
