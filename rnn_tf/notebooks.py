@@ -35,7 +35,9 @@ def find_notebooks(directory: str | pathlib.Path = "notebooks") -> list[pathlib.
     """The numbered notebooks (`NN_name.ipynb`) of `directory`, in order."""
     directory = pathlib.Path(directory)
     if not directory.is_dir():
-        raise ValueError(f"Argument `directory` must be a folder of notebooks; received {directory}")
+        raise ValueError(
+            f"Argument `directory` must be a folder of notebooks; received {directory}"
+        )
     return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
 
 

@@ -5,13 +5,17 @@ import os
 import pathlib
 import subprocess
 import sys
-import tomllib
 import zipfile
 
 import pytest
 import yaml
 
 import rnn_tf
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
