@@ -18,8 +18,10 @@ That needs a model that takes and returns its states; `state_passing_model` buil
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import keras
@@ -140,6 +142,13 @@ class BPTTTrainer:
             the weights stay those of the last good step) or "skip" (drop that
             update and go on).
         verbose: 1 shows a `keras.utils.Progbar` per epoch, 0 is silent.
+        strategy: a `tf.distribute` strategy (e.g. `MirroredStrategy`); build the
+            model under `strategy.scope()`. The batch size is the global one.
+            Not combined with `truncate`.
+        checkpoint_dir: if set, save model, optimizer and position there
+            (`tf.train.CheckpointManager`, 3 kept) and resume from the latest
+            checkpoint when `fit` starts again with the same settings.
+        checkpoint_every: save every this many batches (default: every epoch).
 
     Example:
 
@@ -167,6 +176,9 @@ class BPTTTrainer:
         check_inputs: bool = True,
         on_non_finite: str = "raise",
         verbose: int = 1,
+        strategy: tf.distribute.Strategy | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
     ):
         if time_reduction not in _TIME_REDUCTIONS:
             raise ValueError(
@@ -183,6 +195,15 @@ class BPTTTrainer:
                 raise ValueError(f"Argument `{name}` must be positive; received {name}={value!r}")
         if truncate is not None:
             check_positive_int(truncate, "truncate")
+        if checkpoint_every is not None:
+            check_positive_int(checkpoint_every, "checkpoint_every")
+        self.strategy = strategy or tf.distribute.get_strategy()
+        self.distributed = strategy is not None
+        if self.distributed and truncate is not None:
+            raise ValueError(
+                "Arguments `truncate` and `strategy` cannot be combined: truncated BPTT "
+                "carries per-sequence states between chunks on one device"
+            )
         if isinstance(loss, str):
             if loss not in _LOSSES:
                 raise ValueError(
@@ -207,7 +228,10 @@ class BPTTTrainer:
             self._bare_cell = model  # wrapped once the input size is known (in fit)
         self.model = model if self._bare_cell is None else None
         self.from_logits = from_logits
-        self.optimizer = optimizer or keras.optimizers.SGD(learning_rate=learning_rate)
+        if optimizer is None:
+            with self.strategy.scope():
+                optimizer = keras.optimizers.SGD(learning_rate=learning_rate)
+        self.optimizer = optimizer
         self.time_reduction = time_reduction
         self.clip_value = clip_value
         self.clip_norm = clip_norm
@@ -222,6 +246,9 @@ class BPTTTrainer:
         self._apply_step = None
         self._eval_step = None
         self.history = TrainingHistory()
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
+        self._checkpoint_manager = None
 
     # --- model plumbing -------------------------------------------------------
 
@@ -259,7 +286,7 @@ class BPTTTrainer:
 
     # --- the loss of the seed: L = sum_t L_t ------------------------------------
 
-    def _reduced_loss(self, y, y_pred, mask):
+    def _reduced_loss(self, y, y_pred, mask, replica=None):
         if self.loss_name in ("mse", "mean_squared_error", "binary_crossentropy"):
             per_step = self._elementwise_loss(y, y_pred)
         elif self.loss_name == "sparse_categorical_crossentropy":
@@ -272,10 +299,14 @@ class BPTTTrainer:
         weights = tf.ones_like(per_step) if mask is None else tf.cast(mask, tf.float32)
         total = tf.reduce_sum(per_step * weights)
         if self.time_reduction == "sum":
-            loss = total / tf.cast(tf.shape(per_step)[0], tf.float32)
+            denominator = tf.cast(tf.shape(per_step)[0], tf.float32)  # sequences
         else:
-            loss = total / tf.maximum(tf.reduce_sum(weights), 1.0)
-        return loss, per_step, weights
+            denominator = tf.reduce_sum(weights)  # unmasked steps
+        if replica is not None:
+            # Each replica sees part of the batch: divide by the global count so the
+            # replicas' losses (and gradients) add up to the single-device ones.
+            denominator = replica.all_reduce(tf.distribute.ReduceOp.SUM, denominator)
+        return total / tf.maximum(denominator, 1.0), per_step, weights
 
     def _accuracy_counts(self, y, y_pred, weights):
         if self.loss_name != "sparse_categorical_crossentropy":
@@ -290,20 +321,28 @@ class BPTTTrainer:
 
     def _build_steps(self) -> None:
         variables = self.model.trainable_variables
-        self.optimizer.build(variables)
+        with self.strategy.scope():
+            self.optimizer.build(variables)
 
         def gradient_step(x, y, mask, states):
             self.trace_count += 1  # Python side effect: runs once per trace only
+            replica = tf.distribute.get_replica_context()
+            if self.passes_state and not states:
+                states = self._initial_states(tf.shape(x)[0])
             with tf.GradientTape() as tape:
                 y_pred, new_states = self._forward(x, states, training=True)
-                loss, _, weights = self._reduced_loss(y, y_pred, mask)
+                loss, _, weights = self._reduced_loss(y, y_pred, mask, replica)
                 if self.model.losses:
-                    loss = loss + tf.add_n([tf.cast(r, tf.float32) for r in self.model.losses])
+                    regularization = tf.add_n([tf.cast(r, tf.float32) for r in self.model.losses])
+                    loss = loss + regularization / replica.num_replicas_in_sync
             grads = tape.gradient(loss, variables)
             grads = [
                 tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
                 for g, v in zip(grads, variables)
             ]
+            # The global gradient (a no-op on one device), so that norms and clipping
+            # see the same numbers however many replicas share the batch.
+            grads = replica.all_reduce(tf.distribute.ReduceOp.SUM, grads)
             norm = tf.linalg.global_norm(grads)
             if self.clip_value is not None:
                 grads = [tf.clip_by_value(g, -self.clip_value, self.clip_value) for g in grads]
@@ -314,18 +353,37 @@ class BPTTTrainer:
             return loss, grads, norm, hits, count, new_states
 
         def apply_step(grads):
-            self.optimizer.apply(grads, variables)
+            # Keras optimizers sum gradients over replicas themselves; ours are
+            # already summed, so hand each replica its share.
+            share = tf.distribute.get_replica_context().num_replicas_in_sync
+            self.optimizer.apply([g / share for g in grads], variables)
 
         def eval_step(x, y, mask, states):
+            if self.passes_state and not states:
+                states = self._initial_states(tf.shape(x)[0])
             y_pred, new_states = self._forward(x, states, training=False)
             loss, _, weights = self._reduced_loss(y, y_pred, mask)
             hits, count = self._accuracy_counts(y, y_pred, weights)
             return loss, hits, count, new_states
 
-        self._gradient_step = tf.function(
+        compiled_gradient_step = tf.function(
             gradient_step, reduce_retracing=True, jit_compile=self.jit_compile
         )
-        self._apply_step = tf.function(apply_step, reduce_retracing=True)
+        compiled_apply_step = tf.function(apply_step, reduce_retracing=True)
+        strategy = self.strategy
+
+        def distributed_gradient_step(x, y, mask, states):
+            results = strategy.run(compiled_gradient_step, args=(x, y, mask, states))
+            loss, grads, norm, hits, count, new_states = results
+            total = partial(strategy.reduce, tf.distribute.ReduceOp.SUM, axis=None)
+            same = partial(strategy.reduce, tf.distribute.ReduceOp.MEAN, axis=None)  # equal anyway
+            return total(loss), grads, same(norm), total(hits), total(count), new_states
+
+        def distributed_apply_step(grads):
+            strategy.run(compiled_apply_step, args=(grads,))
+
+        self._gradient_step = distributed_gradient_step
+        self._apply_step = distributed_apply_step
         self._eval_step = tf.function(eval_step, reduce_retracing=True)
 
     # --- data -----------------------------------------------------------------
@@ -400,11 +458,12 @@ class BPTTTrainer:
 
     def train_on_batch(self, x, y, mask=None) -> dict[str, float]:
         """One optimizer update per chunk of the batch; returns loss and gradient norm."""
-        x = tf.convert_to_tensor(x)
-        self._ensure_model(x.shape[-1] if x.shape.rank == 3 else None)
+        if not self.distributed:
+            x = tf.convert_to_tensor(x)
+            self._ensure_model(x.shape[-1] if x.shape.rank == 3 else None)
         if self._gradient_step is None:
             self._build_steps()
-        states = self._initial_states(tf.shape(x)[0]) if self.passes_state else []
+        states: list = []
         losses, norms, hits_total, count_total = [], [], 0.0, 0.0
         for x_chunk, y_chunk, m_chunk in self._chunks(x, y, mask):
             loss, grads, norm, hits, count, states = self._gradient_step(
@@ -463,6 +522,28 @@ class BPTTTrainer:
             logs["accuracy"] = hits_total / count_total
         return logs
 
+    def _checkpointing(self):
+        """The checkpoint of model, optimizer and position, created on first use."""
+        if self.checkpoint_dir is None:
+            return None
+        if self._checkpoint_manager is None:
+            self._position = {"epoch": tf.Variable(0, dtype=tf.int64),
+                              "batch": tf.Variable(0, dtype=tf.int64)}
+            checkpoint = tf.train.Checkpoint(
+                model=self.model, optimizer=self.optimizer, **self._position
+            )
+            # CheckpointManager writes the data files first and the `checkpoint`
+            # index last, so a save cut short never replaces the last good one.
+            self._checkpoint_manager = tf.train.CheckpointManager(
+                checkpoint, os.fspath(self.checkpoint_dir), max_to_keep=3
+            )
+        return self._checkpoint_manager
+
+    def _save(self, epoch: int, batch: int) -> None:
+        self._position["epoch"].assign(epoch)
+        self._position["batch"].assign(batch)
+        self._checkpoint_manager.save(checkpoint_number=self.steps_done)
+
     def fit(
         self,
         x,
@@ -481,15 +562,17 @@ class BPTTTrainer:
                 yielding (x, y) or (x, y, mask) batches.
             y: targets, (N, T) class ids (or (N,) for many-to-one), or floats for "mse".
             epochs: passes over the data.
-            batch_size: sequences per update.
+            batch_size: sequences per update (the global batch under a strategy).
             mask: optional (N, T) 0/1 weights; 0 marks padded steps that add no loss.
             validation_data: optional (x_val, y_val) or (x_val, y_val, mask_val).
-            shuffle: reshuffle the sequences every epoch (seeded).
+            shuffle: reshuffle the sequences every epoch (seeded per epoch, so a
+                resumed run sees the same order as an uninterrupted one).
             seed: shuffle seed.
 
         Returns:
             `TrainingHistory` with loss, accuracy, gradient norms (mean and max over
             the epoch's updates, before clipping), seconds, and validation numbers.
+            With `checkpoint_dir`, a resumed run's history holds the epochs it ran.
         """
         check_positive_int(epochs, "epochs")
         check_positive_int(batch_size, "batch_size")
@@ -500,33 +583,55 @@ class BPTTTrainer:
             self._ensure_model(x_arr.shape[-1] if x_arr.ndim == 3 else None)
             if self.check_inputs:
                 self._validate(x_arr, y, mask)
+        if self._gradient_step is None:
+            self._build_steps()
         self.history = TrainingHistory()
-        ds = self._dataset(x, y, mask, batch_size, shuffle, seed)
-        steps_per_epoch = int(ds.cardinality()) if int(ds.cardinality()) > 0 else None
-        for epoch in range(epochs):
+        first_epoch, skip_batches = 0, 0
+        manager = self._checkpointing()
+        if manager is not None and manager.latest_checkpoint:
+            manager.checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+            first_epoch = int(self._position["epoch"].numpy())
+            skip_batches = int(self._position["batch"].numpy())
+            self.steps_done = int(manager.latest_checkpoint.rsplit("-", 1)[1])
+            if self.verbose:
+                print(f"Resuming from {manager.latest_checkpoint}: epoch {first_epoch + 1}, "
+                      f"batch {skip_batches}")
+
+        for epoch in range(first_epoch, epochs):
             start = time.perf_counter()
+            epoch_seed = None if seed is None else seed + epoch
+            ds = self._dataset(x, y, mask, batch_size, shuffle, epoch_seed)
+            steps_per_epoch = int(ds.cardinality()) if int(ds.cardinality()) > 0 else None
+            if skip_batches:
+                ds = ds.skip(skip_batches)
+            if self.distributed:
+                ds = self.strategy.experimental_distribute_dataset(ds)
             progbar = keras.utils.Progbar(
                 steps_per_epoch, verbose=self.verbose, stateful_metrics=["loss", "accuracy"]
             )
             if self.verbose:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            losses, norms, norm_max, hits, count, sizes = [], [], 0.0, 0.0, 0.0, []
-            for i, batch in enumerate(ds):
+            losses, norms, norm_max, hits, count = [], [], 0.0, 0.0, 0.0
+            for i, batch in enumerate(ds, start=skip_batches):
                 xb, yb, mb = self._unpack(batch)
                 logs = self.train_on_batch(xb, yb, mb)
                 if not math.isnan(logs["loss"]):
                     losses.append(logs["loss"])
-                    sizes.append(int(xb.shape[0]))
                     norms.append(logs["grad_norm"])
                     norm_max = max(norm_max, logs["grad_norm_max"])
                 hits += logs["hits"]
                 count += logs["count"]
-                shown = [("loss", float(np.average(losses, weights=sizes)) if losses else np.nan)]
+                shown = [("loss", float(np.mean(losses)) if losses else np.nan)]
                 if count:
                     shown.append(("accuracy", hits / count))
                 progbar.update(i + 1, values=shown)
+                if manager is not None and self.checkpoint_every and (
+                    (i + 1) % self.checkpoint_every == 0
+                ):
+                    self._save(epoch, i + 1)
+            skip_batches = 0
             epoch_logs = {
-                "loss": float(np.average(losses, weights=sizes)) if losses else float("nan"),
+                "loss": float(np.mean(losses)) if losses else float("nan"),
                 "grad_norm": float(np.mean(norms)) if norms else float("nan"),
                 "grad_norm_max": norm_max,
             }
@@ -537,4 +642,6 @@ class BPTTTrainer:
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
             epoch_logs["seconds"] = time.perf_counter() - start
             self.history.append(epoch_logs)
+            if manager is not None:
+                self._save(epoch + 1, 0)
         return self.history
