@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 test: setup
-	$(PY) -m ruff check rnn_tf tests benchmarks
+	$(PY) -m ruff check rnn_tf tests $(wildcard benchmarks/*.py)
 	$(PY) -m pytest
 
 test-fast: setup
