@@ -1,0 +1,374 @@
+"""Training figures: learning curves, the cell comparison table, and accuracy vs sequence length.
+
+They take plain data: `History.history`-like dicts and tidy pandas DataFrames,
+such as the tables written by `rnn_tf.compare`, so they never need a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.figure
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter
+
+from rnn_tf.plots import _style as S
+from rnn_tf.plots._inputs import as_frame, numeric_column, pick_column
+
+__all__ = ["plot_training_curves", "plot_comparison_table", "plot_accuracy_vs_length"]
+
+_CELL_COLUMNS = ("cell", "model", "name")
+_ACCURACY_COLUMNS = (
+    "final_val_accuracy",
+    "val_accuracy",
+    "final_accuracy",
+    "test_accuracy",
+    "accuracy",
+)
+_LOSS_COLUMNS = ("final_val_loss", "val_loss", "final_loss", "test_loss", "loss")
+_TIME_COLUMNS = ("seconds_per_epoch", "sec_per_epoch", "epoch_seconds", "time_per_epoch")
+_PARAM_COLUMNS = (
+    "parameters",
+    "params",
+    "num_parameters",
+    "n_parameters",
+    "param_count",
+    "trainable_parameters",
+)
+_LENGTH_COLUMNS = ("delay", "length", "sequence_length", "seq_len", "timesteps")
+
+
+# --- learning curves ----------------------------------------------------------------
+
+
+def _history_dict(name: str, history) -> Mapping:
+    # A keras.callbacks.History object carries the dict in `.history`.
+    logs = getattr(history, "history", history)
+    if not isinstance(logs, Mapping) or "loss" not in logs:
+        received = (
+            f"a dict with keys {list(logs)}"
+            if isinstance(logs, Mapping)
+            else (type(history).__name__)
+        )
+        raise ValueError(
+            "Argument `histories` must map each model name to a History.history-like dict "
+            f"with at least a 'loss' list; entry {name!r} is {received}"
+        )
+    return logs
+
+
+def _curve(logs: Mapping, key: str, name: str) -> np.ndarray:
+    try:
+        values = np.asarray(logs[key], dtype=float)
+    except (TypeError, ValueError):
+        values = np.empty((0, 0))
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"Argument `histories` entry {name!r}: '{key}' must be a non-empty list of numbers "
+            "(one per epoch)"
+        )
+    return values
+
+
+def _accuracy_key(logs: Mapping) -> str | None:
+    if "accuracy" in logs:
+        return "accuracy"
+    # Keras names metrics after their class, e.g. "sparse_categorical_accuracy".
+    for key in logs:
+        if key.endswith(("accuracy", "acc")) and not key.startswith("val_"):
+            return key
+    return None
+
+
+def plot_training_curves(histories) -> matplotlib.figure.Figure:
+    """Loss (and accuracy, when recorded) per epoch, one colour per model.
+
+    Training curves are solid, validation curves dashed in the same colour, so a
+    widening gap between the two reads as overfitting.
+
+    Args:
+        histories: Dict `{model_name: history}` where each history is a
+            `keras.callbacks.History` or its `.history` dict: `"loss"` (required, one
+            value per epoch), optionally `"val_loss"`, `"accuracy"` (or another
+            `*accuracy` metric) and `"val_accuracy"`. Validation lists must have
+            one value per epoch, like the training ones.
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+
+    Example:
+
+    ```python
+    history = model.fit(x, y, validation_split=0.2, epochs=10)
+    fig = plot_training_curves({"vanilla": history, "lstm": lstm_history.history})
+    ```
+    """
+    if not isinstance(histories, Mapping) or not histories:
+        raise ValueError(
+            "Argument `histories` must be a non-empty dict {model_name: History.history-like "
+            f"dict with 'loss'}}; received {type(histories).__name__}"
+            f"{' (empty)' if isinstance(histories, Mapping) else ''}"
+        )
+    curves = {}
+    for name, history in histories.items():
+        logs = _history_dict(name, history)
+        loss = _curve(logs, "loss", name)
+        entry = {"loss": loss}
+        acc_key = _accuracy_key(logs)
+        for metric, key in (
+            ("accuracy", acc_key),
+            ("val_loss", "val_loss"),
+            ("val_accuracy", f"val_{acc_key}" if acc_key else None),
+        ):
+            if key is not None and key in logs:
+                entry[metric] = _curve(logs, key, name)
+                if entry[metric].size != loss.size:
+                    raise ValueError(
+                        f"Argument `histories` entry {name!r}: '{key}' has {entry[metric].size} "
+                        f"values but 'loss' has {loss.size}; expected one value per epoch "
+                        "(with validation_freq > 1, pass the epochs you validated on only)"
+                    )
+        curves[str(name)] = entry
+
+    has_accuracy = any("accuracy" in entry for entry in curves.values())
+    has_validation = any("val_loss" in entry for entry in curves.values())
+    fig = S.new_figure((12.0 if has_accuracy else 7.5, 5.0))
+    axes = fig.subplots(1, 2 if has_accuracy else 1, squeeze=False)[0]
+    metrics = [("loss", axes[0])] + ([("accuracy", axes[1])] if has_accuracy else [])
+    for i, (name, entry) in enumerate(curves.items()):
+        color = S.CYCLE[i % len(S.CYCLE)]
+        marker = S.MARKERS[i % len(S.MARKERS)]
+        for metric, ax in metrics:
+            for prefix, linestyle in (("", "-"), ("val_", "--")):
+                values = entry.get(prefix + metric)
+                if values is None:
+                    continue
+                epochs = np.arange(1, values.size + 1)
+                ax.plot(
+                    epochs,
+                    values,
+                    color=color,
+                    linestyle=linestyle,
+                    marker=marker,
+                    ms=4,
+                    markevery=max(1, values.size // 10),
+                    lw=2,
+                )
+    axes[0].set_ylabel("loss (training objective, e.g. cross-entropy in nats)", fontsize=10)
+    axes[0].set_title("loss (lower is better)", fontsize=12)
+    if has_accuracy:
+        axes[1].set_ylabel("accuracy (fraction correct)", fontsize=10)
+        axes[1].set_title("accuracy (higher is better)", fontsize=12)
+    for ax in axes:
+        ax.set_xlabel("epoch", fontsize=S.LABEL_SIZE)
+        ax.grid(alpha=0.3)
+        # Epochs are whole numbers.
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=S.CYCLE[i % len(S.CYCLE)],
+            marker=S.MARKERS[i % len(S.MARKERS)],
+            lw=2,
+            label=name,
+        )
+        for i, name in enumerate(curves)
+    ]
+    handles.append(Line2D([], [], color=S.GREY, lw=2, label="training"))
+    if has_validation:
+        handles.append(Line2D([], [], color=S.GREY, lw=2, linestyle="--", label="validation"))
+    fig.legend(handles=handles, loc="outside right center", fontsize=10, frameon=False)
+    fig.suptitle(
+        f"Learning curves: {'loss and accuracy' if has_accuracy else 'loss'} per epoch",
+        fontsize=S.TITLE_SIZE,
+    )
+    return fig
+
+
+# --- comparison table ---------------------------------------------------------------
+
+
+def plot_comparison_table(df) -> matplotlib.figure.Figure:
+    """The cell comparison as bar panels: accuracy, loss, seconds per epoch, parameters.
+
+    One horizontal bar per cell in every panel, same colour per cell across panels.
+    Columns are found by name (first match wins) and panels whose column is absent
+    are left out; several rows per cell (e.g. seeds) are averaged, with the
+    standard deviation as an error bar.
+
+    Args:
+        df: DataFrame (or list of row dicts) with a cell-name column (`cell`,
+            `model` or `name`) and at least one of: accuracy
+            (`final_val_accuracy`, `val_accuracy`, `final_accuracy`,
+            `test_accuracy`, `accuracy`; fractions in [0, 1]), loss
+            (`final_val_loss`, `val_loss`, ...), seconds per epoch
+            (`seconds_per_epoch`, ...) and parameter count (`parameters`,
+            `params`, ...).
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+
+    Example:
+
+    ```python
+    table = pd.DataFrame({"cell": ["vanilla", "gru", "lstm"],
+                          "parameters": [4_353, 12_993, 17_217],
+                          "seconds_per_epoch": [1.2, 2.9, 3.4],
+                          "final_val_accuracy": [0.71, 0.86, 0.87]})
+    fig = plot_comparison_table(table)
+    ```
+    """
+    frame = as_frame(df, "df", "of per-cell results (cell, parameters, seconds_per_epoch, ...)")
+    cell_column = pick_column(frame, _CELL_COLUMNS, "df", "cell-name")
+    wanted = (
+        (_ACCURACY_COLUMNS, "validation accuracy\n(fraction correct, higher is better)", "acc"),
+        (_LOSS_COLUMNS, "validation loss\n(nats, lower is better)", "loss"),
+        (_TIME_COLUMNS, "training time\n(seconds per epoch, lower is better)", "time"),
+        (_PARAM_COLUMNS, "trainable parameters\n(count)", "params"),
+    )
+    panels = []
+    for candidates, label, kind in wanted:
+        column = pick_column(frame, candidates, "df", "metric", required=False)
+        if column is not None:
+            panels.append((column, label, kind))
+    if not panels:
+        accepted = [c for candidates, *_ in wanted for c in candidates]
+        raise ValueError(
+            "Argument `df` has no metric column to plot: expected at least one of "
+            f"{accepted}; received columns {list(map(str, frame.columns))}"
+        )
+    cells = [str(c) for c in pd.unique(frame[cell_column])]
+    names = frame[cell_column].astype(str)
+
+    fig = S.new_figure((3.6 * len(panels) + 1.2, 1.3 + 0.55 * len(cells) + 1.6))
+    axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
+    positions = np.arange(len(cells))
+    colors = [S.CYCLE[i % len(S.CYCLE)] for i in range(len(cells))]
+    for ax, (column, label, kind) in zip(axes, panels):
+        values = pd.Series(numeric_column(frame, column, "df"), index=frame.index)
+        if kind == "acc" and ((values < 0) | (values > 1)).any():
+            raise ValueError(
+                f"Argument `df` column '{column}' must hold accuracies as fractions in [0, 1]; "
+                f"received values from {values.min():g} to {values.max():g}"
+            )
+        grouped = values.groupby(names, sort=False)
+        means = grouped.mean().reindex(cells).to_numpy()
+        spread = grouped.std().reindex(cells).fillna(0.0).to_numpy()
+        ax.barh(
+            positions,
+            means,
+            color=colors,
+            edgecolor="#333333",
+            height=0.6,
+            xerr=spread if spread.any() else None,
+            capsize=3,
+        )
+        for y, value, error in zip(positions, means, spread):
+            text = f"{value:,.0f}" if kind == "params" else f"{value:.3g}"
+            # Start the number past the error bar's cap so the two never overlap.
+            ax.annotate(
+                text,
+                (value + error, y),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9.5,
+            )
+        ax.set_xlabel(label, fontsize=10)
+        ax.set_title(column, fontsize=11, family="monospace")
+        ax.grid(axis="x", alpha=0.3)
+        ax.set_axisbelow(True)
+        ax.margins(x=0.25)
+        if kind == "acc":
+            ax.set_xlim(0, 1.15)
+        if kind == "params":
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+            ax.tick_params(axis="x", labelrotation=30)
+    axes[0].set_yticks(positions, cells, fontsize=11)
+    axes[0].invert_yaxis()
+    axes[0].set_ylabel("cell", fontsize=S.LABEL_SIZE)
+    repeated = names.value_counts().max() > 1
+    fig.suptitle(
+        "Cells compared on one task" + (" (mean ± std over runs)" if repeated else ""),
+        fontsize=S.TITLE_SIZE,
+    )
+    return fig
+
+
+# --- accuracy against sequence length -----------------------------------------------
+
+
+def plot_accuracy_vs_length(df, chance: float | None = None) -> matplotlib.figure.Figure:
+    """Accuracy against sequence length (or delay) per cell: how far back each cell remembers.
+
+    Several rows per (cell, length), e.g. seeds, are averaged; the band shows their
+    min–max range.
+
+    Args:
+        df: Tidy DataFrame (or list of row dicts) with columns `cell` (or `model`,
+            `name`), a length column (`delay`, `length`, `sequence_length`,
+            `seq_len` or `timesteps`, in time steps) and an accuracy column
+            (`accuracy`, `val_accuracy`, `final_val_accuracy` or `test_accuracy`,
+            fractions in [0, 1]).
+        chance: Optional accuracy of guessing (e.g. 0.5 for two classes), drawn as
+            a dotted line.
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+
+    Example:
+
+    ```python
+    rows = [{"cell": c, "delay": d, "accuracy": a} for c, d, a in results]
+    fig = plot_accuracy_vs_length(pd.DataFrame(rows), chance=0.5)
+    ```
+    """
+    expected = "with columns (cell, delay or length, accuracy)"
+    frame = as_frame(df, "df", expected)
+    cell_column = pick_column(frame, _CELL_COLUMNS, "df", "cell-name")
+    x_column = pick_column(frame, _LENGTH_COLUMNS, "df", "sequence length / delay")
+    y_column = pick_column(frame, _ACCURACY_COLUMNS[::-1], "df", "accuracy")
+    x = numeric_column(frame, x_column, "df")
+    y = numeric_column(frame, y_column, "df")
+    if np.nanmin(y) < 0 or np.nanmax(y) > 1:
+        raise ValueError(
+            f"Argument `df` column '{y_column}' must hold accuracies as fractions in [0, 1]; "
+            f"received values from {np.nanmin(y):g} to {np.nanmax(y):g}"
+        )
+    if chance is not None and not 0 <= float(chance) <= 1:
+        raise ValueError(f"Argument `chance` must be a fraction in [0, 1]; received {chance!r}")
+    tidy = pd.DataFrame({"cell": frame[cell_column].astype(str), "x": x, "y": y})
+
+    fig = S.new_figure((8.5, 5.2))
+    ax = fig.add_subplot()
+    repeated = False
+    for i, (cell, part) in enumerate(tidy.groupby("cell", sort=False)):
+        stats = part.groupby("x")["y"].agg(["mean", "min", "max", "count"]).sort_index()
+        line_style = S.style(i)
+        ax.plot(stats.index, stats["mean"], label=cell, lw=2, ms=6, **line_style)
+        if (stats["count"] > 1).any():
+            repeated = True
+            ax.fill_between(
+                stats.index,
+                stats["min"],
+                stats["max"],
+                color=line_style["color"],
+                alpha=0.15,
+                lw=0,
+            )
+    if chance is not None:
+        ax.axhline(float(chance), color=S.GREY, linestyle=":", lw=1.5, label=f"chance ({chance:g})")
+    what = "delay" if x_column == "delay" else "sequence length T"
+    ax.set_xlabel(f"{what} (time steps)", fontsize=S.LABEL_SIZE)
+    y_name = "" if y_column == "accuracy" else f"{y_column}, "
+    ax.set_ylabel(f"accuracy ({y_name}fraction correct)", fontsize=S.LABEL_SIZE)
+    ax.set_ylim(-0.02, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(title="cell" + (" (band: min–max over runs)" if repeated else ""), fontsize=10)
+    fig.suptitle(
+        f"Accuracy as the {what} grows: how far back each cell remembers", fontsize=S.TITLE_SIZE
+    )
+    return fig
