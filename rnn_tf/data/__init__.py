@@ -1,0 +1,38 @@
+"""Dataset loaders: one module per dataset, cached, sha256-checked, with offline fallbacks.
+
+Every loader takes `source="auto" | "real" | "offline"` and returns a dataclass with ready
+`tf.data.Dataset`s for train / validation / test, NumPy arrays, the vocabulary or scaler,
+and `source` ("real" or "synthetic"). See datasets/README.md for sources and licenses.
+"""
+
+from rnn_tf.data._cache import CorruptDataError, DataUnavailableError
+from rnn_tf.data.digit_strips import DigitStripsData, load_digit_strips
+from rnn_tf.data.imdb import SentimentData, load_imdb, load_imdb_npz, synthetic_reviews
+from rnn_tf.data.registry import download, list_datasets, verify
+from rnn_tf.data.stocks import StockData, load_stocks, read_price_csv, synthetic_prices
+from rnn_tf.data.text import CharTextData, load_shakespeare, synthetic_play
+from rnn_tf.data.translation import TranslationData, load_translation, number_pairs
+
+__all__ = [
+    "CharTextData",
+    "CorruptDataError",
+    "DataUnavailableError",
+    "DigitStripsData",
+    "SentimentData",
+    "StockData",
+    "TranslationData",
+    "download",
+    "list_datasets",
+    "load_digit_strips",
+    "load_imdb",
+    "load_imdb_npz",
+    "load_shakespeare",
+    "load_stocks",
+    "load_translation",
+    "number_pairs",
+    "read_price_csv",
+    "synthetic_play",
+    "synthetic_prices",
+    "synthetic_reviews",
+    "verify",
+]

@@ -1,0 +1,130 @@
+"""What every loader shares: the `source=` switch, argument checks, splits, `tf.data`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import numpy as np
+import tensorflow as tf
+
+from rnn_tf.data._cache import DataUnavailableError
+
+logger = logging.getLogger("rnn_tf.data")
+
+SOURCES = ("auto", "real", "offline")
+SPLITS = ("train", "validation", "test")
+REAL = "real"
+SYNTHETIC = "synthetic"
+
+T = TypeVar("T")
+
+
+def check_source(source: str) -> str:
+    """`source` must be one of "auto", "real", "offline"."""
+    if source not in SOURCES:
+        raise ValueError(
+            f"Received an invalid value for argument `source`, expected one of {SOURCES}, "
+            f"received source={source!r}"
+        )
+    return source
+
+
+def check_fractions(validation_fraction: float, test_fraction: float | None = None) -> None:
+    """Each split fraction lies in [0, 1) and together they leave a training split."""
+    fractions = {"validation_fraction": validation_fraction}
+    if test_fraction is not None:
+        fractions["test_fraction"] = test_fraction
+    for name, value in fractions.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ValueError(
+                f"Received an invalid value for argument `{name}`, expected a number in "
+                f"[0, 1), received {name}={value!r}"
+            )
+    if sum(fractions.values()) >= 1:
+        named = ", ".join(f"{k}={v!r}" for k, v in fractions.items())
+        raise ValueError(
+            f"Split fractions must sum to less than 1 so that a training split is left; "
+            f"received {named} (sum {sum(fractions.values())!r})"
+        )
+
+
+def choose(source: str, dataset: str, real: Callable[[], T], offline: Callable[[], T]) -> T:
+    """Run the real loader or the offline fallback as `source` asks.
+
+    "real" never falls back: its `DataUnavailableError` reaches the caller. "auto" falls
+    back only when the real files are unavailable, and logs a warning saying so; a file
+    that fails its hash check is an error in every mode.
+
+    Args:
+        source: "auto", "real" or "offline".
+        dataset: name used in the warning.
+        real: builds the result from the real data.
+        offline: builds the clearly labelled synthetic/offline result.
+
+    Returns:
+        What `real` or `offline` returned.
+    """
+    check_source(source)
+    if source == "offline":
+        return offline()
+    if source == "real":
+        return real()
+    try:
+        return real()
+    except DataUnavailableError as error:
+        logger.warning(
+            "%s: the real dataset is unavailable, so the OFFLINE FALLBACK is used instead "
+            "(pass source='real' to make this an error). Reason: %s",
+            dataset, error,
+        )
+        return offline()
+
+
+def make_dataset(
+    inputs,
+    targets,
+    *,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int | None = None,
+) -> tf.data.Dataset:
+    """`(inputs, targets)` batches; shuffled with a fixed seed (fresh order each epoch).
+
+    Args:
+        inputs: array, or tuple of arrays, with the examples on axis 0.
+        targets: array with the examples on axis 0.
+        batch_size: examples per batch.
+        shuffle: shuffle the examples (training split).
+        seed: shuffle seed, so two runs see the same order.
+
+    Returns:
+        A batched, prefetched `tf.data.Dataset`.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle:
+        count = len(targets)
+        dataset = dataset.shuffle(max(1, min(count, 50_000)), seed=seed,
+                                  reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def split_counts(total: int, validation_fraction: float, test_fraction: float) -> tuple[int, ...]:
+    """(train, validation, test) sizes for `total` items, the remainder going to train."""
+    n_val = int(round(total * validation_fraction))
+    n_test = int(round(total * test_fraction))
+    return total - n_val - n_test, n_val, n_test
+
+
+def random_split(
+    total: int, validation_fraction: float, test_fraction: float, seed: int
+) -> dict[str, np.ndarray]:
+    """Seeded, disjoint index sets `{"train": ..., "validation": ..., "test": ...}`."""
+    order = np.random.default_rng(seed).permutation(total)
+    n_train, n_val, _ = split_counts(total, validation_fraction, test_fraction)
+    return {
+        "train": np.sort(order[:n_train]),
+        "validation": np.sort(order[n_train:n_train + n_val]),
+        "test": np.sort(order[n_train + n_val:]),
+    }

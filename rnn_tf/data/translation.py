@@ -1,0 +1,405 @@
+"""English -> Spanish translation pairs for encoder-decoder models, with teacher forcing.
+
+Real data: `spa-eng/spa.txt` inside `spa-eng.zip` (Tatoeba via manythings.org/anki), one
+`english<TAB>spanish` pair per line, newer exports adding a third attribution column.
+Offline fallback: every number 0-9999 written out in English and in Spanish words
+(`english_number`, `spanish_number`), labelled `source="synthetic"`.
+
+Both sides are Unicode-normalised (NFKC), lowercased and have punctuation split off
+(`standardize`); the Spanish side is wrapped in `[start] ... [end]`. Ids come from two
+`keras.layers.TextVectorization` layers fitted on the training pairs; 0 is padding.
+
+    encoder_inputs   = ids(english)                         (n, sequence_length)
+    decoder_inputs   = ids([start] spanish [end])[:, :-1]   (n, sequence_length)
+    decoder_targets  = ids([start] spanish [end])[:, 1:]    (n, sequence_length)
+
+so at step t the decoder reads the true word t-1 and predicts word t (teacher forcing).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import re
+import unicodedata
+import zipfile
+import zlib
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from rnn_tf._checks import check_positive_int
+from rnn_tf.data import _cache
+from rnn_tf.data._cache import CorruptDataError
+from rnn_tf.data._common import (
+    REAL,
+    SPLITS,
+    SYNTHETIC,
+    check_fractions,
+    check_source,
+    choose,
+    make_dataset,
+    random_split,
+)
+from rnn_tf.data.registry import SPA_ENG_SHA256, SPA_ENG_URL
+
+logger = logging.getLogger("rnn_tf.data")
+
+START, END = "[start]", "[end]"
+_PUNCTUATION = re.compile(r"([¿¡?!.,;:\"“”«»()])")
+
+
+@dataclasses.dataclass
+class TranslationData:
+    """Encoder inputs, teacher-forced decoder inputs and targets, split three ways.
+
+    Attributes:
+        train: shuffled `tf.data.Dataset` of `((encoder_inputs, decoder_inputs),
+            decoder_targets)` batches, each `(batch, sequence_length)` int32.
+        validation: the same, unshuffled.
+        test: the same, unshuffled.
+        encoder_inputs: `{"train"|"validation"|"test": int32 (n, sequence_length)}`.
+        decoder_inputs: the same shape; starts with the `[start]` id.
+        decoder_targets: the same shape; decoder inputs shifted left, ending in `[end]`.
+        pairs: the standardised `(english, spanish)` pairs of each split.
+        source_vectorizer: fitted `TextVectorization` for English (expects standardised text).
+        target_vectorizer: fitted `TextVectorization` for `[start] spanish [end]`.
+        source_vocabulary: English token of each id (0 = padding, 1 = `[UNK]`).
+        target_vocabulary: Spanish token of each id.
+        sequence_length: ids per sequence.
+        source: "real" or "synthetic".
+        name: "spa-eng" or "synthetic_numbers".
+        dropped: pairs removed by the length filter.
+    """
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset
+    encoder_inputs: dict[str, np.ndarray]
+    decoder_inputs: dict[str, np.ndarray]
+    decoder_targets: dict[str, np.ndarray]
+    pairs: dict[str, list[tuple[str, str]]]
+    source_vectorizer: keras.layers.TextVectorization
+    target_vectorizer: keras.layers.TextVectorization
+    source_vocabulary: list[str]
+    target_vocabulary: list[str]
+    sequence_length: int
+    source: str
+    name: str
+    dropped: int = 0
+
+    @property
+    def start_id(self) -> int:
+        """Id of `[start]`, the first decoder input when translating."""
+        return self.target_vocabulary.index(START)
+
+    @property
+    def end_id(self) -> int:
+        """Id of `[end]`: stop decoding when it is predicted."""
+        return self.target_vocabulary.index(END)
+
+    def encode_source(self, sentences: list[str]) -> np.ndarray:
+        """Raw English sentences -> encoder ids `(len(sentences), sequence_length)`.
+
+        Example:
+            >>> data.encode_source(["Two hundred."]).shape
+            (1, 20)
+        """
+        standardised = [standardize(sentence) for sentence in sentences]
+        return np.asarray(self.source_vectorizer(tf.constant(standardised)), dtype="int32")
+
+    def decode_target(self, ids) -> str:
+        """Spanish ids -> words, dropping `[start]` and padding, stopping at `[end]`.
+
+        Example:
+            >>> data.decode_target(data.decoder_targets["train"][0])
+            'doscientos .'
+        """
+        words = []
+        for i in np.asarray(ids).ravel():
+            if i == self.end_id:
+                break
+            if 0 < i < len(self.target_vocabulary) and i != self.start_id:
+                words.append(self.target_vocabulary[i])
+        return " ".join(words)
+
+
+def standardize(text: str) -> str:
+    """NFKC-normalise, lowercase and space out punctuation (accents are kept).
+
+    Example:
+        >>> standardize("¿Dónde está el baño?")
+        '¿ dónde está el baño ?'
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(_PUNCTUATION.sub(r" \1 ", text).split())
+
+
+def parse_pairs(text: str) -> list[tuple[str, str]]:
+    """`english<TAB>spanish[<TAB>attribution]` lines -> `(english, spanish)` pairs.
+
+    Blank lines are skipped; lines without two non-empty fields are skipped with a warning.
+
+    Example:
+        >>> parse_pairs("Go.\\tVe.\\tCC-BY 2.0 (France) Attribution: tatoeba.org\\n")
+        [('Go.', 'Ve.')]
+    """
+    pairs, bad = [], 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[0].strip() or not fields[1].strip():
+            bad += 1
+            continue
+        pairs.append((fields[0].strip(), fields[1].strip()))
+    if bad:
+        logger.warning("Skipped %d line(s) that are not 'english<TAB>spanish'.", bad)
+    return pairs
+
+
+def read_spa_eng(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """All `(english, spanish)` pairs of `spa-eng.zip`, read without extracting it.
+
+    Raises:
+        CorruptDataError: not a readable zip, no `spa.txt` inside, or no pairs in it.
+
+    Example:
+        >>> read_spa_eng("spa-eng.zip")[0]
+        ('Go.', 'Ve.')
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [name for name in archive.namelist() if name.endswith("spa.txt")]
+            if not members:
+                raise CorruptDataError(f"{path} holds no spa.txt (expected spa-eng/spa.txt)")
+            text = archive.read(min(members, key=len)).decode("utf-8")
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error, UnicodeDecodeError) as error:
+        raise CorruptDataError(
+            f"{path} is not a readable spa-eng.zip ({type(error).__name__}: {error}); it is "
+            "truncated or damaged."
+        ) from error
+    pairs = parse_pairs(text)
+    if not pairs:
+        raise CorruptDataError(f"{path}: spa.txt holds no 'english<TAB>spanish' lines")
+    return pairs
+
+
+# === Offline fallback: numbers in words ===
+
+_EN_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+            "fourteen fifteen sixteen seventeen eighteen nineteen").split()
+_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ES_ONES = ("cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece "
+            "catorce quince dieciséis diecisiete dieciocho diecinueve veinte veintiuno "
+            "veintidós veintitrés veinticuatro veinticinco veintiséis veintisiete veintiocho "
+            "veintinueve").split()
+_ES_TENS = "_ _ _ treinta cuarenta cincuenta sesenta setenta ochenta noventa".split()
+_ES_HUNDREDS = ("_ ciento doscientos trescientos cuatrocientos quinientos seiscientos "
+                "setecientos ochocientos novecientos").split()
+
+
+def _check_number(n: int) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= 9999:
+        raise ValueError(
+            f"Received an invalid value for argument `n`, expected an integer in [0, 9999], "
+            f"received n={n!r}"
+        )
+
+
+def english_number(n: int) -> str:
+    """0-9999 in English words, American style ("one thousand two hundred thirty-four").
+
+    Example:
+        >>> english_number(1234)
+        'one thousand two hundred thirty-four'
+    """
+    _check_number(n)
+    thousands, hundreds, rest = n // 1000, n // 100 % 10, n % 100
+    words = []
+    if thousands:
+        words += [_EN_ONES[thousands], "thousand"]
+    if hundreds:
+        words += [_EN_ONES[hundreds], "hundred"]
+    if rest or not words:
+        if rest < 20:
+            words.append(_EN_ONES[rest])
+        else:
+            words.append(_EN_TENS[rest // 10] + (f"-{_EN_ONES[rest % 10]}" if rest % 10 else ""))
+    return " ".join(words)
+
+
+def spanish_number(n: int) -> str:
+    """0-9999 in Spanish words, counting form ("mil doscientos treinta y cuatro").
+
+    The grammar: 16-29 are one word (dieciséis, veintidós), 31-99 join with "y"
+    (treinta y uno), exactly 100 is "cien" but 101-199 "ciento ...", 500 "quinientos",
+    700 "setecientos", 900 "novecientos", 1000 is "mil" (never "uno mil").
+
+    Example:
+        >>> spanish_number(1234)
+        'mil doscientos treinta y cuatro'
+    """
+    _check_number(n)
+    thousands, hundreds, rest = n // 1000, n // 100 % 10, n % 100
+    words = []
+    if thousands:
+        words += ["mil"] if thousands == 1 else [_ES_ONES[thousands], "mil"]
+    if hundreds:
+        words.append("cien" if hundreds == 1 and rest == 0 else _ES_HUNDREDS[hundreds])
+    if rest or not words:
+        if rest < 30:
+            words.append(_ES_ONES[rest])
+        else:
+            words.append(_ES_TENS[rest // 10])
+            if rest % 10:
+                words += ["y", _ES_ONES[rest % 10]]
+    return " ".join(words)
+
+
+def number_pairs(limit: int = 10_000) -> list[tuple[str, str]]:
+    """`(english_number(n), spanish_number(n))` for n in [0, limit), as sentences.
+
+    Example:
+        >>> number_pairs(22)[21]
+        ('Twenty-one.', 'Veintiuno.')
+    """
+    check_positive_int(limit, "limit")
+    if limit > 10_000:
+        raise ValueError(f"Argument `limit` must be at most 10000, received limit={limit}")
+    return [(english_number(n).capitalize() + ".", spanish_number(n).capitalize() + ".")
+            for n in range(limit)]
+
+
+# === Building the arrays ===
+
+
+def _vectorizer(vocab_size: int, length: int, texts: list[str]):
+    # Text is standardised in Python (NFKC, accents kept); the layer only splits and maps.
+    layer = keras.layers.TextVectorization(max_tokens=vocab_size, output_mode="int",
+                                           output_sequence_length=length, standardize=None,
+                                           split="whitespace")
+    layer.adapt(tf.data.Dataset.from_tensor_slices(texts).batch(2048))
+    return layer
+
+
+def _encode(layer, texts: list[str], length: int) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, length), dtype="int32")
+    return np.asarray(layer(tf.constant(texts)), dtype="int32")
+
+
+def _build(pairs, *, source, name, vocab_size, sequence_length, validation_fraction,
+           test_fraction, batch_size, seed, max_pairs) -> TranslationData:
+    standardised = [(standardize(e), standardize(s)) for e, s in pairs]
+    # [start] + spanish + [end] must fit sequence_length + 1 ids before the shift.
+    kept = [(e, s) for e, s in standardised
+            if 0 < len(e.split()) <= sequence_length and 0 < len(s.split()) < sequence_length]
+    dropped = len(standardised) - len(kept)
+    if max_pairs is not None and max_pairs < len(kept):
+        chosen = np.sort(np.random.default_rng(seed).choice(len(kept), max_pairs, replace=False))
+        kept = [kept[i] for i in chosen]
+    if not kept:
+        raise ValueError(
+            f"No pair is short enough for sequence_length={sequence_length}; increase it")
+    # Split by English sentence: its alternative translations never straddle two splits.
+    english = sorted({e for e, _ in kept})
+    index = random_split(len(english), validation_fraction, test_fraction, seed)
+    split_of = {english[i]: split for split, ids in index.items() for i in ids}
+    groups = {split: [p for p in kept if split_of[p[0]] == split] for split in SPLITS}
+
+    train_targets = [f"{START} {s} {END}" for _, s in groups["train"]]
+    source_layer = _vectorizer(vocab_size, sequence_length, [e for e, _ in groups["train"]])
+    target_layer = _vectorizer(vocab_size, sequence_length + 1, train_targets)
+    encoder, decoder_in, decoder_out, datasets = {}, {}, {}, {}
+    for split, group in groups.items():
+        encoder[split] = _encode(source_layer, [e for e, _ in group], sequence_length)
+        full = _encode(target_layer, [f"{START} {s} {END}" for _, s in group],
+                       sequence_length + 1)
+        decoder_in[split], decoder_out[split] = full[:, :-1], full[:, 1:]
+        datasets[split] = make_dataset((encoder[split], decoder_in[split]), decoder_out[split],
+                                       batch_size=batch_size, shuffle=split == "train",
+                                       seed=seed)
+    return TranslationData(
+        train=datasets["train"], validation=datasets["validation"], test=datasets["test"],
+        encoder_inputs=encoder, decoder_inputs=decoder_in, decoder_targets=decoder_out,
+        pairs=groups, source_vectorizer=source_layer, target_vectorizer=target_layer,
+        source_vocabulary=[str(t) for t in source_layer.get_vocabulary()],
+        target_vocabulary=[str(t) for t in target_layer.get_vocabulary()],
+        sequence_length=sequence_length, source=source, name=name, dropped=dropped)
+
+
+def load_translation(
+    *,
+    source: str = "auto",
+    vocab_size: int = 15_000,
+    sequence_length: int = 20,
+    validation_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    batch_size: int = 64,
+    seed: int = 0,
+    max_pairs: int | None = None,
+    origin: str = SPA_ENG_URL,
+    file_hash: str | None = SPA_ENG_SHA256,
+    cache_dir: str | os.PathLike | None = None,
+) -> TranslationData:
+    """English -> Spanish pairs as encoder / decoder id arrays and `tf.data` pipelines.
+
+    Args:
+        source: "real" (`spa-eng.zip` from shared data, cache or `origin`; error if
+            unavailable), "offline" (numbers 0-9999 in words), or "auto" (real when on
+            disk or downloadable, else the fallback with a logged warning).
+        vocab_size: `max_tokens` of each vectorizer.
+        sequence_length: ids per sequence; longer pairs are dropped (English more than
+            `sequence_length` words, Spanish more than `sequence_length - 1`).
+        validation_fraction: share of distinct English sentences for validation.
+        test_fraction: share of distinct English sentences for test.
+        batch_size: batch size of the datasets.
+        seed: split, sampling and shuffling seed.
+        max_pairs: keep a seeded random sample of this many pairs (after the length filter).
+        origin: URL of `spa-eng.zip`.
+        file_hash: its sha256 (default: the canonical file's).
+        cache_dir: cache folder.
+
+    Returns:
+        `TranslationData`.
+
+    Raises:
+        DataUnavailableError: source="real" and the zip is neither local nor downloadable.
+        CorruptDataError: the zip fails its hash or cannot be read (a cached copy is deleted).
+
+    Example:
+        >>> data = load_translation(source="offline", sequence_length=8)
+        >>> data.encoder_inputs["train"].shape, data.source
+        ((7000, 8), 'synthetic')
+    """
+    check_source(source)
+    check_positive_int(vocab_size, "vocab_size")
+    check_positive_int(sequence_length, "sequence_length")
+    if sequence_length < 2:
+        raise ValueError(
+            "Received an invalid value for argument `sequence_length`, expected at least 2 "
+            f"(room for [start] and a word), received sequence_length={sequence_length}")
+    check_positive_int(batch_size, "batch_size")
+    check_fractions(validation_fraction, test_fraction)
+    if max_pairs is not None:
+        check_positive_int(max_pairs, "max_pairs")
+    options = dict(vocab_size=vocab_size, sequence_length=sequence_length,
+                   validation_fraction=validation_fraction, test_fraction=test_fraction,
+                   batch_size=batch_size, seed=seed, max_pairs=max_pairs)
+
+    def real() -> TranslationData:
+        path = _cache.fetch("spa-eng.zip", origin, sha256=file_hash, cache_dir=cache_dir)
+        try:
+            pairs = read_spa_eng(path)
+        except CorruptDataError:
+            _cache.discard(path, cache_dir)
+            raise
+        return _build(pairs, source=REAL, name="spa-eng", **options)
+
+    def offline() -> TranslationData:
+        return _build(number_pairs(), source=SYNTHETIC, name="synthetic_numbers", **options)
+
+    return choose(source, "English-Spanish translation", real, offline)

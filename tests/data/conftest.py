@@ -1,0 +1,93 @@
+"""Loader tests run offline: only 127.0.0.1 is reachable, and a local HTTP server stands in.
+
+Every test here gets a socket guard (any other host raises) and a search path without the
+shared data folder, so a test sees exactly the files it built or the folder it passes.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import http.server
+import pathlib
+import socket
+import threading
+
+import pytest
+
+from rnn_tf.data import _cache
+
+_LOCAL = {"127.0.0.1", "localhost", "::1"}
+
+
+@pytest.fixture(autouse=True)
+def _only_localhost(monkeypatch):
+    real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self, address):
+        if isinstance(address, tuple) and address[0] not in _LOCAL:
+            raise OSError(f"tests/data must not touch the network (connect to {address})")
+        return real_connect(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in _LOCAL:
+            raise socket.gaierror(f"tests/data must not touch the network (lookup of {host})")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_lookup(monkeypatch):
+    # Tests that want the real files pass cache_dir=shared_data_dir explicitly.
+    monkeypatch.setattr(_cache, "shared_data_dirs", lambda: [])
+
+
+@dataclasses.dataclass
+class LocalServer:
+    """Serves the files of `root`; `requests[name]` counts GETs per file."""
+
+    root: pathlib.Path
+    port: int
+    requests: collections.Counter
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    root = tmp_path / "served"
+    root.mkdir()
+    requests = collections.Counter()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def do_GET(self):
+            requests[self.path.lstrip("/")] += 1
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield LocalServer(root, server.server_address[1], requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def cache(tmp_path) -> pathlib.Path:
+    """An empty cache folder."""
+    path = tmp_path / "cache"
+    path.mkdir()
+    return path
