@@ -1,0 +1,69 @@
+"""Every notebook is stored clean and runs top to bottom in SMOKE mode on offline data."""
+
+import json
+import pathlib
+import re
+
+import pytest
+
+from rnn_tf.notebooks import find_notebooks, inject_parameters, run_notebook
+
+NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = find_notebooks(NOTEBOOK_DIR)
+ABSOLUTE_PATH = re.compile(r"""["'](/(home|root|work|tmp|Users)/|[A-Z]:\\)""")
+
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no numbered notebooks found in notebooks/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_without_outputs(path):
+    for cell in _cells(path):
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_has_colab_badge_and_parameters_cell(path):
+    cells = _cells(path)
+    assert "colab-badge.svg" in "".join(cells[0]["source"])
+    tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    source = "".join(tagged[0]["source"])
+    for name in ("SMOKE", "DATA_SOURCE", "FIGURES_DIR", "SEED"):
+        assert re.search(rf"^{name}\s*=", source, re.M), name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_has_no_hard_coded_absolute_paths(path):
+    for cell in _cells(path):
+        assert not ABSOLUTE_PATH.search("".join(cell["source"]))
+
+
+def test_injected_parameters_follow_the_parameters_cell():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("title"),
+        nbformat.v4.new_code_cell("SMOKE = False", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("print(SMOKE)"),
+    ])
+    inject_parameters(nb, {"SMOKE": True})
+    assert nb.cells[2].source.endswith("SMOKE = True")
+    inject_parameters(nb, {"SMOKE": False})  # re-injecting replaces, never stacks
+    assert len(nb.cells) == 4
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_runs_top_to_bottom_in_smoke_mode(path, tmp_path):
+    parameters = {"SMOKE": True, "DATA_SOURCE": "offline", "FIGURES_DIR": str(tmp_path / "fig")}
+    run = run_notebook(path, tmp_path / "build", parameters, timeout=600, html=False)
+    assert run.ok, run.error
+    assert list((tmp_path / "fig").glob("*.png")), "the notebook saved no figure"
