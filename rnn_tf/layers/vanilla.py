@@ -7,17 +7,21 @@
 `VanillaRNNCell` computes one step and works inside `keras.layers.RNN`.
 `VanillaRNN` runs the whole sequence and is a drop-in replacement for
 `keras.layers.SimpleRNN` (same arguments, same numbers for the same weights),
-with a fast path that projects every input step with one matmul before the loop.
+with a fast path that projects every input step with one matmul before the loop;
+without a mask or recurrent dropout (tanh/relu) the whole sequence runs as one
+XLA-compiled op with the BPTT gradient written out (`rnn_tf.layers._recurrence`).
 """
 
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import activations, constraints, initializers, ops, regularizers
 from keras.src import backend as keras_backend
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from rnn_tf._checks import check_positive_int, check_sequences
+from rnn_tf.layers._recurrence import activation_name, vanilla_sequence
 
 _ACTIVATIONS = ("tanh", "relu")
 
@@ -403,6 +407,8 @@ class VanillaRNN(keras.layers.RNN):
             # cell at masked steps (they carry o_{t-1}, or zeros); keep the
             # exact Keras semantics there.
             return super().inner_loop(sequences, initial_state, mask, training=training)
+        if self._uses_fused_recurrence(mask, training):
+            return self._fused_inner_loop(sequences, initial_state, training)
 
         if training and cell.dropout > 0:
             sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
@@ -442,6 +448,62 @@ class VanillaRNN(keras.layers.RNN):
             if self.return_sequences:
                 outputs = cell.output_head(outputs)
         return last_output, outputs, states
+
+    # Set to False on an instance to force the generic loop (benchmarks compare both).
+    _fused_recurrence = True
+
+    def _uses_fused_recurrence(self, mask, training) -> bool:
+        """Whether the hand-written-BPTT path of `rnn_tf.layers._recurrence` applies.
+
+        It covers the common case exactly; masks (per-step carry-over), recurrent
+        dropout (a mask inside the loop), `unroll` (asked for explicitly) and
+        activations other than tanh/relu keep the generic `keras_backend.rnn` loop.
+        """
+        return (
+            self._fused_recurrence
+            and keras.backend.backend() == "tensorflow"
+            and mask is None
+            and not self.unroll
+            and not (training and self.cell.recurrent_dropout > 0)
+            and activation_name(self.cell.activation) is not None
+        )
+
+    def _fused_inner_loop(self, sequences, initial_state, training):
+        cell = self.cell
+        if training and cell.dropout > 0:
+            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        # Time-major inside: the loop reads and writes whole (batch, units) slabs.
+        inputs = tf.transpose(sequences, [1, 0, 2])
+        if self.go_backwards:
+            inputs = tf.reverse(inputs, axis=[0])
+        dtype = inputs.dtype
+
+        def weight(w):
+            return None if w is None else ops.cast(w, dtype)
+
+        # The head runs inside the op only when every o_t is returned; otherwise
+        # only o_T is needed and is computed from h_T below.
+        head_inside = cell.has_output_head and self.return_sequences
+        states, logits = vanilla_sequence(
+            inputs,
+            ops.cast(initial_state[0], dtype),
+            weight(cell.U),
+            weight(cell.W),
+            b=weight(cell.b),
+            V=weight(cell.V) if head_inside else None,
+            c=weight(cell.c) if head_inside else None,
+            activation=activation_name(cell.activation),
+        )
+        h_last = states[-1]
+        if not self.return_sequences:
+            last_output = cell.output_head(h_last) if cell.has_output_head else h_last
+            return last_output, ops.expand_dims(last_output, 1), [h_last]  # RNN.call drops it
+        outputs = states
+        if head_inside:
+            outputs = logits
+            if cell.output_activation is not None:
+                outputs = cell.output_activation(outputs)
+        return outputs[-1], tf.transpose(outputs, [1, 0, 2]), [h_last]
 
     # SimpleRNN exposes the cell's settings on the layer; so do we.
     units = property(lambda self: self.cell.units)

@@ -1,0 +1,222 @@
+"""The hand-written BPTT of rnn_tf.layers._recurrence against autodiff and finite differences.
+
+The fused path of VanillaRNN must give the same outputs and the same gradients as
+the generic keras `while_loop` differentiated by TensorFlow, for tanh and relu,
+in every mode it covers; the modes it does not cover must fall back."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rnn_tf import VanillaRNN
+from rnn_tf.layers import _recurrence
+from rnn_tf.layers._recurrence import vanilla_sequence
+
+BATCH, STEPS, INPUT_DIM, UNITS, OUTPUT_DIM = 3, 7, 4, 5, 2
+
+
+def _inputs(seed=0, steps=STEPS):
+    return np.random.default_rng(seed).normal(size=(BATCH, steps, INPUT_DIM)).astype("float32")
+
+
+def _fused_and_generic(x, **kwargs):
+    """Two VanillaRNNs with the same weights: the fused path and the generic loop."""
+    fused = VanillaRNN(UNITS, **kwargs)
+    generic = VanillaRNN(UNITS, **kwargs)
+    generic._fused_recurrence = False
+    fused.build(x.shape)
+    generic.build(x.shape)
+    rng = np.random.default_rng(1)
+    # Non-default weights (a non-zero bias, a W that is not orthogonal) so that
+    # every term of the gradient is exercised.
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in fused.get_weights()]
+    fused.set_weights(weights)
+    generic.set_weights(weights)
+    return fused, generic
+
+
+def _weighted_sum(output, offset):
+    """A scalar that weights every entry differently, so no gradient term can cancel."""
+    output = tf.cast(output, "float32")
+    weights = tf.sin(tf.cast(tf.range(tf.size(output)), "float32") + float(offset))
+    return tf.reduce_sum(output * tf.reshape(weights, tf.shape(output)))
+
+
+def _outputs_and_gradients(layer, x, h0=None, compiled=False, jit_compile=False):
+    """Layer outputs and d(sum of outputs * fixed weights)/d(weights, x, h0)."""
+    x = tf.convert_to_tensor(x)
+    h0 = None if h0 is None else tf.convert_to_tensor(h0)
+
+    def run(x, h0):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            if h0 is not None:
+                tape.watch(h0)
+            out = layer(x) if h0 is None else layer(x, initial_state=[h0])
+            flat = tf.nest.flatten(out)
+            loss = tf.add_n([_weighted_sum(o, i) for i, o in enumerate(flat)])
+        sources = [*layer.trainable_variables, x] + ([h0] if h0 is not None else [])
+        return flat, tape.gradient(loss, sources)
+
+    if compiled:
+        run = tf.function(run, jit_compile=jit_compile)
+    return run(x, h0)
+
+
+def _assert_same(fused, generic, x, h0=None, rtol=1e-5, atol=1e-6, **kwargs):
+    out_f, grads_f = _outputs_and_gradients(fused, x, h0, **kwargs)
+    out_g, grads_g = _outputs_and_gradients(generic, x, h0, **kwargs)
+    assert len(out_f) == len(out_g)
+    for a, b in zip(out_f, out_g):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+    assert len(grads_f) == len(grads_g)
+    for a, b in zip(grads_f, grads_g):
+        assert a is not None and b is not None
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"return_sequences": True},
+        {},
+        {"return_sequences": True, "return_state": True},
+        {"return_sequences": True, "go_backwards": True},
+        {"return_sequences": True, "output_dim": OUTPUT_DIM},
+        {"output_dim": OUTPUT_DIM, "output_activation": "softmax", "return_state": True},
+        {"return_sequences": True, "use_bias": False},
+    ],
+    ids=lambda kw: "-".join(f"{k}={v}" for k, v in kw.items()) or "default",
+)
+def test_fused_outputs_and_gradients_equal_generic_loop(activation, kwargs):
+    x = _inputs()
+    fused, generic = _fused_and_generic(x, activation=activation, **kwargs)
+    assert fused._uses_fused_recurrence(None, training=True)
+    _assert_same(fused, generic, x)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_gradient_reaches_the_initial_state(activation):
+    x = _inputs()
+    fused, generic = _fused_and_generic(x, activation=activation, return_sequences=True)
+    h0 = np.random.default_rng(2).normal(size=(BATCH, UNITS)).astype("float32")
+    _assert_same(fused, generic, x, h0=h0)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["tf_function", "jit_compile"])
+def test_fused_equals_generic_inside_compiled_functions(jit_compile):
+    x = _inputs()
+    fused, generic = _fused_and_generic(x, output_dim=OUTPUT_DIM, return_sequences=True)
+    _assert_same(fused, generic, x, rtol=1e-5, atol=1e-5, compiled=True, jit_compile=jit_compile)
+
+
+def test_single_step_sequence():
+    x = _inputs(steps=1)
+    fused, generic = _fused_and_generic(x, return_sequences=True, return_state=True)
+    _assert_same(fused, generic, x)
+
+
+def _sequence_args(rng, dtype, steps=4, batch=2, input_dim=3, units=3, output_dim=2):
+    shapes = {
+        "x": (steps, batch, input_dim),
+        "h0": (batch, units),
+        "U": (input_dim, units),
+        "W": (units, units),
+        "b": (units,),
+        "V": (units, output_dim),
+        "c": (output_dim,),
+    }
+    return {k: tf.constant(rng.normal(scale=0.7, size=s).astype(dtype)) for k, s in shapes.items()}
+
+
+@pytest.mark.parametrize("use_xla", [False, True], ids=["while_loop", "xla"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_sequence_gradient_equals_finite_differences(use_xla, activation):
+    # float64, so central differences are accurate to ~1e-10 with this delta.
+    args = _sequence_args(np.random.default_rng(3), "float64")
+    names = list(args)
+
+    def f(*values):
+        kwargs = dict(zip(names, values))
+        H, logits = vanilla_sequence(**kwargs, activation=activation, use_xla=use_xla)
+        return tf.reduce_sum(H * tf.sin(H)) + tf.reduce_sum(logits * tf.cos(logits))
+
+    theoretical, numerical = tf.test.compute_gradient(f, list(args.values()), delta=1e-6)
+    for name, t, n in zip(names, theoretical, numerical):
+        np.testing.assert_allclose(t, n, rtol=1e-6, atol=1e-8, err_msg=name)
+
+
+def test_xla_and_while_loop_paths_agree():
+    args = _sequence_args(np.random.default_rng(4), "float32", steps=9, batch=3, units=6)
+    results = []
+    for use_xla in (False, True):
+        with tf.GradientTape() as tape:
+            tape.watch(list(args.values()))
+            H, logits = vanilla_sequence(**args, activation="tanh", use_xla=use_xla)
+            loss = tf.reduce_sum(H * tf.cos(H)) + tf.reduce_sum(logits * logits)
+        results.append([H, logits, *tape.gradient(loss, list(args.values()))])
+    for a, b in zip(*results):
+        # float32 rounding differs between the two compilations: compare at the
+        # scale of each tensor (some gradient entries are ~10, others ~1e-3).
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * float(np.max(np.abs(b))))
+
+
+def test_mixed_precision_gradients_are_close_to_float32():
+    x = _inputs()
+    reference, _ = _fused_and_generic(x, return_sequences=True)
+    keras.mixed_precision.set_dtype_policy("mixed_float16")
+    try:
+        layer = VanillaRNN(UNITS, return_sequences=True)
+        layer.build(x.shape)
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    layer.set_weights(reference.get_weights())
+    out16, grads16 = _outputs_and_gradients(layer, x)
+    out32, grads32 = _outputs_and_gradients(reference, x)
+    assert out16[0].dtype == "float16"
+    np.testing.assert_allclose(np.asarray(out16[0], "float32"), out32[0], atol=5e-3)
+    for a, b in zip(grads16[:3], grads32[:3]):  # U, W, b: float32 variables
+        assert a.dtype == "float32"
+        np.testing.assert_allclose(a, b, rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize(
+    "kwargs, call_kwargs",
+    [
+        ({"unroll": True}, {}),
+        ({"activation": "sigmoid"}, {}),
+        ({"recurrent_dropout": 0.3, "seed": 1}, {"training": True}),
+        ({}, {"mask": np.ones((BATCH, STEPS), bool)}),
+    ],
+    ids=["unroll", "sigmoid", "recurrent_dropout", "mask"],
+)
+def test_uncovered_modes_fall_back_to_the_generic_loop(kwargs, call_kwargs, monkeypatch):
+    calls = []
+    original = _recurrence.vanilla_sequence
+
+    def spy(*args, **kw):
+        calls.append(1)
+        return original(*args, **kw)
+
+    monkeypatch.setattr("rnn_tf.layers.vanilla.vanilla_sequence", spy)
+    VanillaRNN(UNITS, **kwargs)(_inputs(), **call_kwargs)
+    assert not calls
+    VanillaRNN(UNITS)(_inputs())
+    assert calls  # the spy does see the fused path when it applies
+
+
+def test_input_dropout_keeps_the_fused_path_and_equals_generic():
+    x = _inputs()
+    fused, generic = _fused_and_generic(x, dropout=0.4, seed=5, return_sequences=True)
+    assert fused._uses_fused_recurrence(None, training=True)
+    np.testing.assert_allclose(
+        fused(x, training=True), generic(x, training=True), rtol=1e-6, atol=1e-6
+    )
+
+
+def test_unsupported_activation_name_raises():
+    with pytest.raises(ValueError, match="activation"):
+        zeros = tf.zeros((3, 3))
+        vanilla_sequence(tf.zeros((2, 1, 3)), zeros[:1], zeros, zeros, activation="sigmoid")

@@ -1,0 +1,94 @@
+"""The gradient lab: autodiff norms vs the Jacobian product by hand, the spectral-radius law."""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from rnn_tf import VanillaRNN, diagnostics
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_hand_jacobian_product_equals_autodiff_norms(activation):
+    x = np.random.default_rng(0).normal(size=(3, 25, 5))
+    keras.utils.set_random_seed(1)
+    layer = VanillaRNN(12, activation=activation, dtype="float64")
+    layer.build((None, 25, 5))
+    tape = diagnostics.gradient_norms_over_time(layer, x)
+    hand = diagnostics.hand_jacobian_norms(
+        layer.U.numpy(), layer.W.numpy(), layer.b.numpy(), x, activation=activation
+    )
+    assert tape.shape == hand.shape == (25,)
+    # Stated tolerance: both are float64; only summation order differs.
+    np.testing.assert_allclose(tape, hand, rtol=1e-10)
+    assert tape[-1] == pytest.approx(1.0)  # dL_T/dh_T = r, a unit vector
+
+
+def test_every_cell_gives_one_finite_norm_per_step():
+    x = np.random.default_rng(0).normal(size=(2, 9, 4)).astype("float32")
+    norms = diagnostics.gradient_norms_by_cell(["vanilla", "simple", "gru", "lstm"], x, units=6)
+    assert list(norms) == ["vanilla", "simple", "gru", "lstm"]
+    for name, values in norms.items():
+        assert values.shape == (9,) and np.all(np.isfinite(values)) and np.all(values > 0), name
+        assert values[-1] == pytest.approx(1.0, rel=1e-5), name
+
+
+def test_scaling_sets_the_spectral_radius():
+    W = np.random.default_rng(0).normal(size=(10, 10))
+    for radius in (0.5, 1.5):
+        assert diagnostics.spectral_radius(
+            diagnostics.scale_to_spectral_radius(W, radius)
+        ) == pytest.approx(radius)
+
+
+def _slope(sweep, activation, radius):
+    slopes = diagnostics.log_slopes(sweep)
+    row = slopes[(slopes["activation"] == activation) & (slopes["radius"] == radius)]
+    return float(row["slope"].iloc[0])
+
+
+def test_radius_below_one_vanishes_geometrically_and_relu_above_one_explodes():
+    sweep = pd.concat([
+        diagnostics.spectral_radius_sweep((0.5, 1.0, 1.5), activation=a, timesteps=40, seed=0)
+        for a in ("tanh", "relu")
+    ])
+    # Per step back in time the norm is multiplied by exp(slope); with rho = 0.5 the
+    # Jacobians contract at least as fast as W alone (f' <= 1), so slope <= log 0.5 + slack.
+    for activation in ("tanh", "relu"):
+        assert _slope(sweep, activation, 0.5) < np.log(0.5) + 0.05
+    assert _slope(sweep, "relu", 1.5) > 0.0
+    for activation in ("tanh", "relu"):
+        slopes = [_slope(sweep, activation, r) for r in (0.5, 1.0, 1.5)]
+        assert slopes == sorted(slopes), (activation, slopes)
+
+
+def test_clipping_by_norm_keeps_direction_and_by_value_turns_it():
+    effect = diagnostics.clipping_effect([3.0, 0.5], threshold=1.0).set_index("method")
+    assert effect.loc["by norm", "norm"] == pytest.approx(1.0)
+    assert effect.loc["by norm", "angle_degrees"] == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(effect.loc["by value", "vector"], [1.0, 0.5])
+    expected = np.degrees(np.arctan2(0.5, 1.0) - np.arctan2(0.5, 3.0))
+    assert effect.loc["by value", "angle_degrees"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: diagnostics.gradient_norms_over_time(
+            diagnostics.make_cell("gru", 3), np.zeros((2, 4))), "`x`"),
+        (lambda: diagnostics.gradient_norms_over_time(
+            diagnostics.make_cell("gru", 3), np.full((1, 2, 2), np.nan)), "NaN"),
+        (lambda: diagnostics.gradient_norms_over_time(
+            diagnostics.make_cell("gru", 3), np.zeros((1, 2, 2)), direction=np.ones(4)),
+         "direction"),
+        (lambda: diagnostics.make_cell("rnn", 3), "`name`"),
+        (lambda: diagnostics.scale_to_spectral_radius(np.eye(2), 0.0), "radius"),
+        (lambda: diagnostics.spectral_radius(np.ones((2, 3))), "square"),
+        (lambda: diagnostics.clipping_effect([1.0, np.inf], 1.0), "gradient"),
+        (lambda: diagnostics.hand_jacobian_norms(
+            np.ones((4, 3)), np.eye(3), np.zeros(3), np.zeros((1, 2, 2))), "shapes"),
+    ],
+)
+def test_bad_arguments_raise_naming_them(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
