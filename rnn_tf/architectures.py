@@ -96,8 +96,10 @@ def _stack(
     return x
 
 
-def _sequence_input(input_dim: int | None, vocab_size: int | None, embedding_dim: int | None):
-    """Float features (batch, T, input_dim), or token ids (batch, T) embedded with masking."""
+def _sequence_input(
+    input_dim: int | None, vocab_size: int | None, embedding_dim: int | None, mask_padding: bool
+):
+    """Float features (batch, T, input_dim), or token ids (batch, T) embedded (0 masked)."""
     if (input_dim is None) == (vocab_size is None):
         raise ValueError(
             "Pass exactly one of `input_dim` (float features per step) and `vocab_size` "
@@ -111,7 +113,7 @@ def _sequence_input(input_dim: int | None, vocab_size: int | None, embedding_dim
     check_positive_int(vocab_size, "vocab_size")
     inputs = keras.Input((None,), dtype="int32", name="tokens")
     embedded = keras.layers.Embedding(
-        vocab_size, embedding_dim or 32, mask_zero=True, name="embedding"
+        vocab_size, embedding_dim or 32, mask_zero=mask_padding, name="embedding"
     )(inputs)
     return inputs, embedded
 
@@ -186,15 +188,17 @@ def many_to_one(
     embedding_dim: int | None = None,
     num_layers: int = 1,
     bidirectional: bool = False,
+    mask_padding: bool = True,
 ) -> keras.Model:
     """A sequence -> one output (sentiment, sequence classification).
 
     Input: `(batch, T, input_dim)` floats, or `(batch, T)` token ids (0 = padding,
-    masked) when `vocab_size` is given. Output `(batch, num_classes)` probabilities
-    from the last state h_T (both directions' last states when bidirectional).
+    masked unless `mask_padding=False`) when `vocab_size` is given. Output
+    `(batch, num_classes)` probabilities from the last state h_T (both directions' last
+    states when bidirectional).
     """
     check_positive_int(num_classes, "num_classes")
-    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim)
+    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, mask_padding)
     x = _stack(x, cell, units, num_layers, bidirectional, False, "recurrent")
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
     return keras.Model(inputs, outputs, name=f"many_to_one_{cell}")
@@ -210,15 +214,18 @@ def many_to_many(
     embedding_dim: int | None = None,
     num_layers: int = 1,
     bidirectional: bool = False,
+    mask_padding: bool = True,
 ) -> keras.Model:
     """A sequence -> a sequence of the same length (tagging, per-step forecasting).
 
     Input as in `many_to_one`; output `(batch, T, num_classes)`: o_t = softmax(V h_t + c)
     at every step. Bidirectional models see the whole sequence before tagging, so use
-    them for labelling, not for forecasting.
+    them for labelling, not for forecasting. Pass `mask_padding=False` when id 0 is
+    never padding (e.g. a character language model): unmasked sequences take the
+    vanilla layer's fused fast path.
     """
     check_positive_int(num_classes, "num_classes")
-    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim)
+    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, mask_padding)
     x = _stack(x, cell, units, num_layers, bidirectional, True, "recurrent")
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="tagger")(x)
     return keras.Model(inputs, outputs, name=f"many_to_many_{cell}")

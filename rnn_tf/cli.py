@@ -24,6 +24,14 @@ def _notebooks(args) -> int:
     failed = [run.name for run in runs if not run.ok]
     total = sum(run.seconds for run in runs)
     print(f"{len(runs) - len(failed)}/{len(runs)} notebooks ran in {total:.0f} s")
+    from rnn_tf.course import results_table
+
+    table = results_table(figures)
+    if table:
+        results = pathlib.Path(args.out) / "results.md"
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(table + "\n")
+        print(f"results table: {results}")
     for run in runs:
         if not run.ok:
             print(f"--- {run.name} failed:\n{run.error}", file=sys.stderr)

@@ -7,11 +7,16 @@ print the numbers they measured.
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import pathlib
 import platform
+import re
 
 import keras
+
+RESULTS_FOLDER = "results"
 
 
 class Course:
@@ -31,13 +36,58 @@ class Course:
         self.saved += save_figure(fig, self.figures_dir / name, formats=("png",), dpi=dpi)
         return fig
 
-    def report(self, title: str, numbers: dict) -> None:
-        """Print the measured numbers of a notebook as an aligned two-column table."""
+    def report(self, title: str, numbers: dict) -> pathlib.Path:
+        """Print the measured numbers as an aligned table and keep them as JSON.
+
+        The JSON (`<figures_dir>/results/<title slug>.json`, with the date, machine
+        and SMOKE flag) is what `results_table` turns into the README's results table.
+        """
         width = max(len(k) for k in numbers) if numbers else 0
         print(f"== {title} ==")
         for key, value in numbers.items():
-            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-            print(f"{key.ljust(width)}  {shown}")
+            print(f"{key.ljust(width)}  {_shown(value)}")
+        folder = self.figures_dir / RESULTS_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / (re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") + ".json")
+        record = {
+            "title": title,
+            "smoke": self.smoke,
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+            "numbers": {k: _jsonable(v) for k, v in numbers.items()},
+        }
+        path.write_text(json.dumps(record, indent=1))
+        return path
+
+
+def _shown(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _jsonable(value):
+    if hasattr(value, "item"):  # NumPy scalars
+        value = value.item()
+    return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
+
+
+def results_table(figures_dir: str | os.PathLike = "figures") -> str:
+    """A Markdown table of every notebook's reported numbers (from `Course.report`)."""
+    records = sorted(
+        (json.loads(p.read_text()) for p in (pathlib.Path(figures_dir) / RESULTS_FOLDER).glob(
+            "*.json")),
+        key=lambda r: r["title"],
+    )
+    if not records:
+        return ""
+    lines = ["| notebook | measure | value |", "| --- | --- | --- |"]
+    for record in records:
+        smoke = " (SMOKE)" if record["smoke"] else ""
+        for key, value in record["numbers"].items():
+            lines.append(f"| {record['title']}{smoke} | {key} | {_shown(value)} |")
+    dates = sorted(r["date"] for r in records)
+    lines.append("")
+    lines.append(f"Measured {dates[0][:10]} to {dates[-1][:10]} on {records[0]['machine']}.")
+    return "\n".join(lines)
 
 
 def start(seed: int = 0, figures_dir: str | os.PathLike = "figures", smoke: bool = False) -> Course:

@@ -66,12 +66,12 @@ def _comparison(quick: bool):
     """Train the four cells on one recall task: curves and the summary chart."""
     from rnn_tf import compare
 
-    delay = 5 if quick else 20
+    delay = 5 if quick else 40
     n = 256 if quick else 3000
     data = compare.recall_task(n, delay=delay, seed=0)
     validation = compare.recall_task(n // 4, delay=delay, seed=1)
     table = compare.compare_cells(
-        (data, validation), units=32, epochs=2 if quick else 12, seed=0, verbose=0
+        (data, validation), units=32, epochs=2 if quick else 15, seed=0, verbose=0
     )
     return table
 
@@ -81,9 +81,9 @@ def _sweep(quick: bool):
 
     return compare.sweep_delay(
         compare.CELLS,
-        delays=(2, 4) if quick else (5, 10, 20, 40),
+        delays=(2, 4) if quick else (10, 40, 100),
         n_train=256 if quick else 2000,
-        epochs=2 if quick else 10,
+        epochs=2 if quick else 20,
         seed=0,
         verbose=0,
     )

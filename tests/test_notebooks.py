@@ -17,8 +17,13 @@ def _cells(path):
     return json.loads(path.read_text())["cells"]
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "no numbered notebooks found in notebooks/"
+def test_all_nine_course_notebooks_are_there():
+    expected = [
+        "01_unfolding_and_bptt", "02_rnn_types", "03_vanishing_exploding_gradients",
+        "04_rnn_gru_lstm_comparison", "05_captioning_one_to_many", "06_sentiment_many_to_one",
+        "07_stock_forecasting", "08_translation_seq2seq", "09_char_language_model",
+    ]
+    assert [path.stem for path in NOTEBOOKS] == expected
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
