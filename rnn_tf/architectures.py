@@ -246,7 +246,8 @@ def encoder_decoder(
     forcing). Output `(batch, T_t, target_vocab)` probabilities of the next target token.
     The encoder's final state(s) become the decoder's initial state. With `attention`,
     a dot-product (Luong) `keras.layers.Attention` lets every decoder step read a
-    weighted sum of all encoder states; see `attention_scores`.
+    weighted sum of all encoder states (the context), concatenated with the decoder
+    state before the output layer; see `attention_scores`.
     """
     check_positive_int(source_vocab, "source_vocab")
     check_positive_int(target_vocab, "target_vocab")
@@ -275,8 +276,9 @@ def encoder_decoder(
         context, _ = keras.layers.Attention(name="attention")(
             [decoded, encoded[0]], return_attention_scores=True
         )
+        # Straight into the output layer: a tanh "attentional" layer in between (Luong)
+        # trained far slower here (spa-eng, 6000 pairs, 4 epochs: 0.24 vs 0.37 val acc).
         decoded = keras.layers.Concatenate(name="decoder_and_context")([decoded, context])
-        decoded = keras.layers.Dense(units, activation="tanh", name="attentional_state")(decoded)
     outputs = keras.layers.Dense(target_vocab, activation="softmax", name="next_token")(decoded)
     suffix = "_attention" if attention else ""
     return keras.Model([source, target_in], outputs, name=f"encoder_decoder_{cell}{suffix}")

@@ -83,7 +83,8 @@ def results_table(figures_dir: str | os.PathLike = "figures") -> str:
     for record in records:
         smoke = " (SMOKE)" if record["smoke"] else ""
         for key, value in record["numbers"].items():
-            lines.append(f"| {record['title']}{smoke} | {key} | {_shown(value)} |")
+            cells = (f"{record['title']}{smoke}", key, _shown(value))
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     dates = sorted(r["date"] for r in records)
     lines.append("")
     lines.append(f"Measured {dates[0][:10]} to {dates[-1][:10]} on {records[0]['machine']}.")
