@@ -9,7 +9,8 @@ from rnn_tf.course import results_table, start
 
 def test_report_writes_json_and_the_table_lists_every_number(tmp_path, capsys):
     course = start(seed=1, figures_dir=tmp_path, smoke=True)
-    path = course.report("07 Stock forecasting", {"MAE": np.float32(1.5), "data": "sp500", "max |a - b|": 0.25})
+    numbers = {"MAE": np.float32(1.5), "data": "sp500", "max |a - b|": 0.25}
+    path = course.report("07 Stock forecasting", numbers)
     assert "MAE" in capsys.readouterr().out
     record = json.loads(path.read_text())
     assert path.name == "07_stock_forecasting.json"
