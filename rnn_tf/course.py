@@ -13,6 +13,7 @@ import os
 import pathlib
 import platform
 import re
+import tempfile
 
 import keras
 
@@ -35,6 +36,16 @@ class Course:
 
         self.saved += save_figure(fig, self.figures_dir / name, formats=("png",), dpi=dpi)
         return fig
+
+    def backup(self, name: str) -> keras.callbacks.BackupAndRestore:
+        """A `BackupAndRestore` callback for `model.fit`: if the kernel dies mid-training,
+        running the cell again resumes from the last finished epoch instead of epoch 1.
+
+        The backup lives under `RNN_TF_BACKUP_DIR` (default: the system temp folder) in
+        `rnn_tf_backups/<name>` and is deleted when training completes.
+        """
+        root = pathlib.Path(os.environ.get("RNN_TF_BACKUP_DIR", tempfile.gettempdir()))
+        return keras.callbacks.BackupAndRestore(str(root / "rnn_tf_backups" / name))
 
     def report(self, title: str, numbers: dict) -> pathlib.Path:
         """Print the measured numbers as an aligned table and keep them as JSON.

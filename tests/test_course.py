@@ -20,3 +20,30 @@ def test_report_writes_json_and_the_table_lists_every_number(tmp_path, capsys):
     assert "| 07 Stock forecasting (SMOKE) | data | sp500 |" in table
     assert "| 07 Stock forecasting (SMOKE) | max \\|a - b\\| | 0.25 |" in table  # pipes escaped
     assert results_table(tmp_path / "missing") == ""
+
+
+def test_backup_callback_resumes_training_after_an_interruption(tmp_path, monkeypatch):
+    import keras
+
+    monkeypatch.setenv("RNN_TF_BACKUP_DIR", str(tmp_path))
+    course = start(seed=0, figures_dir=tmp_path / "fig")
+    x, y = np.ones((8, 2), "float32"), np.zeros((8, 1), "float32")
+
+    class StopAfterTwoEpochs(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt  # the kernel is interrupted mid-run
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    try:
+        model.fit(x, y, epochs=5, verbose=0,
+                  callbacks=[course.backup("demo"), StopAfterTwoEpochs()])
+    except KeyboardInterrupt:
+        pass
+    assert (tmp_path / "rnn_tf_backups" / "demo").exists()
+    epochs_run = []
+    record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs_run.append(e))
+    model.fit(x, y, epochs=5, verbose=0, callbacks=[course.backup("demo"), record])
+    assert epochs_run == [2, 3, 4]  # resumed after the two finished epochs
+    assert not (tmp_path / "rnn_tf_backups" / "demo").exists()  # removed when done
