@@ -302,6 +302,7 @@ def attention_scores(model: keras.Model, source_ids, decoder_input_ids) -> np.nd
     return np.asarray(probe(inputs, training=False))
 
 
+@keras.saving.register_keras_serializable(package="rnn_tf")
 class MaskedAccuracy(keras.metrics.Mean):
     """Token accuracy that skips positions whose true id is the padding id."""
 

@@ -86,7 +86,7 @@ def gradient_norms_over_time(cell, x, direction=None, seed: int = 0) -> np.ndarr
     r = readout_direction(units, seed) if direction is None else np.asarray(direction)
     if r.shape != (units,):
         raise ValueError(f"Argument `direction` must have shape ({units},); received {r.shape}")
-    dtype = cell.compute_dtype if cell.built else "float32"
+    dtype = cell.compute_dtype
     inputs = tf.constant(x, dtype=dtype)
     if not cell.built:
         cell.build(inputs.shape[:1] + inputs.shape[2:])

@@ -218,3 +218,14 @@ def test_attention_scores_are_distributions_over_unpadded_source_steps():
 def test_bad_arguments_raise_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_compiled_token_model_saves_and_loads_in_safe_mode(tmp_path):
+    model = architectures.encoder_decoder(6, 8, cell="vanilla", units=4, attention=True)
+    architectures.compile_for_tokens(model, padding_id=0)
+    source, target_in = np.array([[1, 2, 3]]), np.array([[6, 1]])
+    model.evaluate([source, target_in], np.array([[1, 7]]), verbose=0)
+    model.save(tmp_path / "translator.keras")
+    loaded = keras.saving.load_model(tmp_path / "translator.keras", safe_mode=True)
+    np.testing.assert_allclose(loaded([source, target_in]), model([source, target_in]), rtol=1e-6)
+    assert architectures.attention_scores(loaded, source, target_in).shape == (1, 2, 3)
