@@ -67,14 +67,16 @@ def _derivative(activation: str, h):
 def _matmul_2d(x, w):
     """`(T, B, k) @ (k, n)` as one 2-D matmul (a rank-3 matmul is a slow batch matmul)."""
     shape = tf.shape(x)
-    y = tf.matmul(tf.reshape(x, tf.stack([-1, shape[-1]])), w)
+    # Explicit sizes, not -1: with zero features or batch, -1 cannot be inferred.
+    y = tf.matmul(tf.reshape(x, tf.stack([shape[0] * shape[1], shape[2]])), w)
     return tf.reshape(y, tf.concat([shape[:-1], tf.shape(w)[-1:]], axis=0))
 
 
 def _flat_t_matmul(a, b):
     """`sum_{t,batch} a[t, i]^T b[t, j]`: a^T b with (T, B) flattened, for weight gradients."""
-    a = tf.reshape(a, tf.stack([-1, tf.shape(a)[-1]]))
-    b = tf.reshape(b, tf.stack([-1, tf.shape(b)[-1]]))
+    a_shape, b_shape = tf.shape(a), tf.shape(b)
+    a = tf.reshape(a, tf.stack([a_shape[0] * a_shape[1], a_shape[2]]))
+    b = tf.reshape(b, tf.stack([b_shape[0] * b_shape[1], b_shape[2]]))
     return tf.matmul(a, b, transpose_a=True)
 
 

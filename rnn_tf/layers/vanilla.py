@@ -472,11 +472,12 @@ class VanillaRNN(keras.layers.RNN):
         cell = self.cell
         if training and cell.dropout > 0:
             sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
+        # Integer or bool inputs compute in the layer's float dtype, as in the generic loop.
+        dtype = self.compute_dtype
         # Time-major inside: the loop reads and writes whole (batch, units) slabs.
-        inputs = tf.transpose(sequences, [1, 0, 2])
+        inputs = tf.transpose(ops.cast(sequences, dtype), [1, 0, 2])
         if self.go_backwards:
             inputs = tf.reverse(inputs, axis=[0])
-        dtype = inputs.dtype
 
         def weight(w):
             return None if w is None else ops.cast(w, dtype)

@@ -220,3 +220,18 @@ def test_unsupported_activation_name_raises():
     with pytest.raises(ValueError, match="activation"):
         zeros = tf.zeros((3, 3))
         vanilla_sequence(tf.zeros((2, 1, 3)), zeros[:1], zeros, zeros, activation="sigmoid")
+
+
+@pytest.mark.parametrize("dtype", ["int32", "bool", "float32"])
+@pytest.mark.parametrize("shape", [(0, 1, 0), (2, 3, 0), (0, 2, 3), (2, 3, 4)])
+def test_integer_inputs_and_empty_axes_match_the_generic_loop(dtype, shape):
+    # Found by the fuzz test: the fused path must cast like the generic loop and must not
+    # infer a reshape size from a zero-sized axis.
+    x = (np.arange(np.prod(shape)).reshape(shape) % 3).astype(dtype)
+    fused = VanillaRNN(3, return_sequences=True)
+    generic = VanillaRNN(3, return_sequences=True)
+    generic._fused_recurrence = False
+    fused.build(shape)
+    generic.build(shape)
+    generic.set_weights(fused.get_weights())
+    np.testing.assert_allclose(fused(x), generic(x), rtol=1e-6, atol=1e-6)
