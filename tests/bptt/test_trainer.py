@@ -290,3 +290,27 @@ def test_mismatched_lengths_raise():
 def test_invalid_settings_raise_naming_the_argument(kwargs, name):
     with pytest.raises(ValueError, match=name):
         BPTTTrainer(_tagger(), **kwargs)
+
+
+def test_xla_default_and_plain_graph_take_the_same_step():
+    import tensorflow as tf
+
+    x, y = _data()
+    weights = _tagger().get_weights()
+    losses, results = [], []
+    for jit_compile in ("auto", False):
+        model = _tagger()
+        model.set_weights(weights)
+        trainer = BPTTTrainer(model, from_logits=True, jit_compile=jit_compile, verbose=0)
+        losses.append(trainer.train_on_batch(x, y)["loss"])
+        results.append(model.get_weights())
+    assert BPTTTrainer(_tagger(), verbose=0).jit_compile is True  # one device: XLA
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    with strategy.scope():
+        distributed = _tagger()
+    assert BPTTTrainer(distributed, strategy=strategy, verbose=0).jit_compile is False
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="jit_compile"):
+        BPTTTrainer(_tagger(), jit_compile="yes")
