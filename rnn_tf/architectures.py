@@ -312,6 +312,8 @@ class MaskedAccuracy(keras.metrics.Mean):
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         y_true = keras.ops.cast(y_true, "int32")
+        if len(y_true.shape) == len(y_pred.shape):  # (batch, T, 1) labels
+            y_true = keras.ops.squeeze(y_true, axis=-1)
         correct = keras.ops.cast(
             keras.ops.equal(y_true, keras.ops.cast(keras.ops.argmax(y_pred, -1), "int32")),
             self.dtype,
@@ -392,6 +394,10 @@ def _generate(
         probs = np.asarray(next_probs(rows, prefixes), dtype="float64")
         log_probs = np.log(np.clip(probs, 1e-30, 1.0))
         vocab = log_probs.shape[-1]
+        # Padding and the start token are never generated as words.
+        log_probs[:, 0] = -np.inf
+        if 0 <= start_id < vocab and start_id != end_id:
+            log_probs[:, start_id] = -np.inf
         if method == "beam":
             # A finished hypothesis only extends by padding, at no cost.
             log_probs[finished] = -np.inf

@@ -56,7 +56,7 @@ class Course:
         width = max(len(k) for k in numbers) if numbers else 0
         print(f"== {title} ==")
         for key, value in numbers.items():
-            print(f"{key.ljust(width)}  {_shown(value)}")
+            print(f"{key.ljust(width)}  {_shown(_jsonable(value))}")
         folder = self.figures_dir / RESULTS_FOLDER
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / (re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_") + ".json")
@@ -76,8 +76,10 @@ def _shown(value) -> str:
 
 
 def _jsonable(value):
-    if hasattr(value, "item"):  # NumPy scalars
+    if hasattr(value, "item") and getattr(value, "size", 1) == 1:  # NumPy scalars
         value = value.item()
+    elif hasattr(value, "tolist"):  # arrays
+        return value.tolist()
     return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
 
 

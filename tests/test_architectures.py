@@ -229,3 +229,19 @@ def test_a_compiled_token_model_saves_and_loads_in_safe_mode(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "translator.keras", safe_mode=True)
     np.testing.assert_allclose(loaded([source, target_in]), model([source, target_in]), rtol=1e-6)
     assert architectures.attention_scores(loaded, source, target_in).shape == (1, 2, 3)
+
+
+def test_decoders_never_emit_padding_or_the_start_token():
+    # P(pad | start) = 0.5 and P(start | start) = 0.3: both must be skipped for "a" (0.2).
+    table = [[1, 0, 0, 0, 0], [0.5, 0.3, 0, 0.2, 0], [1, 0, 0, 0, 0],
+             [0, 0, 1.0, 0, 0], [0, 0, 1.0, 0, 0]]
+    for method, width in (("greedy", 1), ("beam", 2), ("sample", 1)):
+        assert architectures._generate(_Table(table), 2, 1, 2, 6, method, width, 1.0, 0) == [
+            [3], [3]
+        ], method
+
+
+def test_masked_accuracy_accepts_labels_with_a_trailing_axis():
+    metric = architectures.MaskedAccuracy(padding_id=0)
+    metric.update_state(np.array([[[3], [1], [0], [0]]]), np.eye(4)[[[3, 2, 0, 1]]])
+    assert float(metric.result()) == pytest.approx(0.5)

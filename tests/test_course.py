@@ -47,3 +47,10 @@ def test_backup_callback_resumes_training_after_an_interruption(tmp_path, monkey
     model.fit(x, y, epochs=5, verbose=0, callbacks=[course.backup("demo"), record])
     assert epochs_run == [2, 3, 4]  # resumed after the two finished epochs
     assert not (tmp_path / "rnn_tf_backups" / "demo").exists()  # removed when done
+
+
+def test_report_keeps_arrays_and_formats_numpy_floats(tmp_path, capsys):
+    course = start(seed=0, figures_dir=tmp_path)
+    path = course.report("arrays", {"per class": np.array([0.5, 0.25]), "f": np.float32(0.123456)})
+    assert "0.1235" in capsys.readouterr().out
+    assert json.loads(path.read_text())["numbers"]["per class"] == [0.5, 0.25]
