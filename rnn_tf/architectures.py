@@ -197,11 +197,9 @@ def many_to_one(
     `(batch, num_classes)` probabilities from the last state h_T (both directions' last
     states when bidirectional).
     """
-    check_positive_int(num_classes, "num_classes")
-    inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, mask_padding)
-    x = _stack(x, cell, units, num_layers, bidirectional, False, "recurrent")
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    return keras.Model(inputs, outputs, name=f"many_to_one_{cell}")
+    return _sequence_model("many_to_one", False, "classifier", num_classes, cell, units,
+                           input_dim, vocab_size, embedding_dim, num_layers, bidirectional,
+                           mask_padding)
 
 
 def many_to_many(
@@ -224,11 +222,19 @@ def many_to_many(
     never padding (e.g. a character language model): unmasked sequences take the
     vanilla layer's fused fast path.
     """
+    return _sequence_model("many_to_many", True, "tagger", num_classes, cell, units,
+                           input_dim, vocab_size, embedding_dim, num_layers, bidirectional,
+                           mask_padding)
+
+
+def _sequence_model(kind, return_sequences, head, num_classes, cell, units, input_dim,
+                    vocab_size, embedding_dim, num_layers, bidirectional, mask_padding):
+    """The body shared by `many_to_one` (last state) and `many_to_many` (every state)."""
     check_positive_int(num_classes, "num_classes")
     inputs, x = _sequence_input(input_dim, vocab_size, embedding_dim, mask_padding)
-    x = _stack(x, cell, units, num_layers, bidirectional, True, "recurrent")
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="tagger")(x)
-    return keras.Model(inputs, outputs, name=f"many_to_many_{cell}")
+    x = _stack(x, cell, units, num_layers, bidirectional, return_sequences, "recurrent")
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name=head)(x)
+    return keras.Model(inputs, outputs, name=f"{kind}_{cell}")
 
 
 def encoder_decoder(
