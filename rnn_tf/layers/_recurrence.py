@@ -83,37 +83,39 @@ def _flat_t_matmul(a, b):
 def _forward_loop(P, h0, W, activation: str):
     """All h_t, time-major `(T, B, H)`, from `P` `(T, B, H)`, h_0 `(B, H)` and W."""
     steps = tf.shape(P)[0]
-    inputs = tf.TensorArray(P.dtype, size=steps).unstack(P)
-    outputs = tf.TensorArray(P.dtype, size=steps)
+    # h_t overwrites p_t once it is read: one (T, B, H) buffer, updated in place
+    # under XLA, instead of a second, zero-filled one for the outputs.
+    buffer = tf.TensorArray(P.dtype, size=steps).unstack(P)
 
-    def body(t, h, outputs):
-        h = _apply(activation, inputs.read(t) + tf.matmul(h, W))
-        return t + 1, h, outputs.write(t, h)
+    def body(t, h, buffer):
+        h = _apply(activation, buffer.read(t) + tf.matmul(h, W))
+        return t + 1, h, buffer.write(t, h)
 
-    _, _, outputs = tf.while_loop(
-        lambda t, *_: t < steps, body, (0, h0, outputs), maximum_iterations=steps
+    _, _, buffer = tf.while_loop(
+        lambda t, *_: t < steps, body, (0, h0, buffer), maximum_iterations=steps
     )
-    return outputs.stack()
+    return buffer.stack()
 
 
 def _backward_loop(dH, H, h0, W, activation: str):
     """dA `(T, B, H)` and dW from the upstream dL/dh_t `(T, B, H)` and the stored h_t."""
     steps = tf.shape(H)[0]
-    upstream = tf.TensorArray(dH.dtype, size=steps).unstack(dH)
+    # dA_t overwrites dL/dh_t once it is read (one buffer, in place under XLA).
+    buffer = tf.TensorArray(dH.dtype, size=steps).unstack(dH)
     states = tf.TensorArray(H.dtype, size=steps).unstack(H)
     last = steps - 1
-    dA_last = upstream.read(last) * _derivative(activation, states.read(last))
-    dA = tf.TensorArray(dH.dtype, size=steps).write(last, dA_last)
+    dA_last = buffer.read(last) * _derivative(activation, states.read(last))
+    buffer = buffer.write(last, dA_last)
 
-    def body(t, dA_next, dA):
-        dh = upstream.read(t) + tf.matmul(dA_next, W, transpose_b=True)
+    def body(t, dA_next, buffer):
+        dh = buffer.read(t) + tf.matmul(dA_next, W, transpose_b=True)
         dA_t = dh * _derivative(activation, states.read(t))
-        return t - 1, dA_t, dA.write(t, dA_t)
+        return t - 1, dA_t, buffer.write(t, dA_t)
 
-    _, _, dA = tf.while_loop(
-        lambda t, *_: t >= 0, body, (last - 1, dA_last, dA), maximum_iterations=last
+    _, _, buffer = tf.while_loop(
+        lambda t, *_: t >= 0, body, (last - 1, dA_last, buffer), maximum_iterations=last
     )
-    dA = dA.stack()
+    dA = buffer.stack()
     # h_{t-1} for every t: h_0, h_1, ..., h_{T-1}.
     H_prev = tf.concat([h0[None], H[:-1]], axis=0)
     return dA, _flat_t_matmul(H_prev, dA)

@@ -233,6 +233,27 @@ def test_non_finite_skip_policy_records_and_continues():
     assert history.skipped_steps == [2, 3]
 
 
+@pytest.mark.parametrize("jit_compile", [True, False], ids=["xla", "graph"])
+def test_skipped_step_leaves_weights_and_optimizer_state_untouched(jit_compile):
+    # The finiteness check and the update share one compiled call: a NaN step must
+    # not move the weights, Adam's moments or its step counter.
+    x, y = _data(batch=8)
+    model = _tagger()
+    optimizer = keras.optimizers.Adam(0.01)
+    trainer = BPTTTrainer(
+        model, loss=_nan_after(2), optimizer=optimizer, on_non_finite="skip",
+        jit_compile=jit_compile, verbose=0,
+    )
+    trainer.train_on_batch(x, y)
+    before = [np.asarray(v).copy() for v in model.trainable_weights + optimizer.variables]
+    assert int(optimizer.iterations) == 1
+    trainer.train_on_batch(x, y)
+    assert trainer.history.skipped_steps == [2]
+    after = [np.asarray(v) for v in model.trainable_weights + optimizer.variables]
+    for a, b in zip(after, before):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_learns_to_recall_the_first_symbol_after_ten_steps():
     x, y = _recall_task(2000, delay=10, seed=0)
     x_val, y_val = _recall_task(500, delay=10, seed=1)
