@@ -96,6 +96,13 @@ def _stack(
     return x
 
 
+def _embedding_size(embedding_dim: int | None, default: int) -> int:
+    """`embedding_dim`, or `default` when it is None (0 and negatives are errors)."""
+    if embedding_dim is None:
+        return default
+    return check_positive_int(embedding_dim, "embedding_dim")
+
+
 def _sequence_input(
     input_dim: int | None, vocab_size: int | None, embedding_dim: int | None, mask_padding: bool
 ):
@@ -113,7 +120,7 @@ def _sequence_input(
     check_positive_int(vocab_size, "vocab_size")
     inputs = keras.Input((None,), dtype="int32", name="tokens")
     embedded = keras.layers.Embedding(
-        vocab_size, embedding_dim or 32, mask_zero=mask_padding, name="embedding"
+        vocab_size, _embedding_size(embedding_dim, 32), mask_zero=mask_padding, name="embedding"
     )(inputs)
     return inputs, embedded
 
@@ -169,7 +176,7 @@ def one_to_many(
         for i in range(num_states(cell))
     ]
     embedded = keras.layers.Embedding(
-        vocab_size, embedding_dim or units, mask_zero=True, name="embedding"
+        vocab_size, _embedding_size(embedding_dim, units), mask_zero=True, name="embedding"
     )(tokens)
     states = recurrent_layer(cell, units, return_sequences=True, name="decoder")(
         embedded, initial_state=initial_state
@@ -258,7 +265,7 @@ def encoder_decoder(
     check_positive_int(source_vocab, "source_vocab")
     check_positive_int(target_vocab, "target_vocab")
     _check_cell(cell)
-    embedding_dim = embedding_dim or units
+    embedding_dim = _embedding_size(embedding_dim, units)
     source = keras.Input((None,), dtype="int32", name="source")
     target_in = keras.Input((None,), dtype="int32", name="decoder_inputs")
 
@@ -361,7 +368,9 @@ def compile_for_tokens(
 # --- generation ------------------------------------------------------------------
 
 
-def _check_method(method: str, beam_width: int, temperature: float) -> None:
+def _check_method(
+    method: str, beam_width: int, temperature: float, length_penalty: float = 0.0
+) -> None:
     if method not in DECODING_METHODS:
         raise ValueError(
             f"Argument `method` must be one of {DECODING_METHODS}; received {method!r}"
@@ -369,6 +378,20 @@ def _check_method(method: str, beam_width: int, temperature: float) -> None:
     check_positive_int(beam_width, "beam_width")
     if not temperature > 0:
         raise ValueError(f"Argument `temperature` must be > 0; received {temperature!r}")
+    if not (
+        isinstance(length_penalty, (int, float, np.number))
+        and not isinstance(length_penalty, bool)
+        and np.isfinite(length_penalty)
+        and length_penalty >= 0
+    ):
+        raise ValueError(
+            f"Argument `length_penalty` must be a finite number >= 0; received {length_penalty!r}"
+        )
+
+
+def _length_normalizer(lengths: np.ndarray, alpha: float) -> np.ndarray:
+    """GNMT's length penalty ((5 + |Y|) / 6) ** alpha (Wu et al., 2016); 1 when alpha = 0."""
+    return ((5.0 + lengths) / 6.0) ** alpha
 
 
 def _generate(
@@ -381,13 +404,14 @@ def _generate(
     beam_width: int,
     temperature: float,
     seed: int,
+    length_penalty: float = 0.0,
 ) -> list[list[int]]:
     """Autoregressive decoding around `next_probs(rows, prefixes) -> (n, vocab)`.
 
     `rows` says which input each prefix belongs to. Returns, per input, the generated
     ids after the start token and before the end token (at most `max_length`).
     """
-    _check_method(method, beam_width, temperature)
+    _check_method(method, beam_width, temperature, length_penalty)
     check_positive_int(max_length, "max_length")
     width = beam_width if method == "beam" else 1
     rows = np.repeat(np.arange(batch), width)
@@ -427,8 +451,12 @@ def _generate(
         if finished.all():
             break
     if method == "beam":
-        # Beams are sorted by score: the first of each group is the best.
-        prefixes = prefixes.reshape(batch, width, -1)[:, 0]
+        # A sum of log-probabilities favours short outputs; dividing by the length
+        # penalty lets a longer hypothesis win (alpha = 0: the raw sum, best first).
+        lengths = (prefixes[:, 1:] != 0).sum(axis=1)
+        normalized = scores / _length_normalizer(lengths, length_penalty)
+        best = np.argmax(normalized.reshape(batch, width), axis=1)
+        prefixes = prefixes.reshape(batch, width, -1)[np.arange(batch), best]
     results = []
     for sequence in prefixes[:, 1:]:
         ids = []
@@ -450,6 +478,7 @@ def decode_one_to_many(
     beam_width: int = 3,
     temperature: float = 1.0,
     seed: int = 0,
+    length_penalty: float = 0.0,
 ) -> list[list[int]]:
     """Generate a token sequence from each feature vector with a `one_to_many` model.
 
@@ -460,6 +489,10 @@ def decode_one_to_many(
         max_length: most tokens generated per sequence.
         method: "greedy" (most likely token), "sample" (from softmax(log p / temperature))
             or "beam" (keep the `beam_width` most likely prefixes).
+        length_penalty: beam search only. 0 (default) returns the beam with the highest
+            sum of log-probabilities, which favours short outputs; alpha > 0 divides each
+            finished beam's sum by ((5 + length) / 6) ** alpha first (GNMT; 0.6-1.0 is
+            usual). The beams kept at each step are the same either way.
 
     Returns:
         One list of token ids per input (start and end tokens not included).
@@ -484,7 +517,7 @@ def decode_one_to_many(
         max_length = min(max_length, fixed)
     return _generate(
         next_probs, len(features), start_id, end_id, max_length, method, beam_width,
-        temperature, seed,
+        temperature, seed, length_penalty,
     )
 
 
@@ -498,6 +531,7 @@ def decode_sequence(
     beam_width: int = 3,
     temperature: float = 1.0,
     seed: int = 0,
+    length_penalty: float = 0.0,
 ) -> list[list[int]]:
     """Translate each source sequence with an `encoder_decoder` model.
 
@@ -516,5 +550,5 @@ def decode_sequence(
 
     return _generate(
         next_probs, len(source_ids), start_id, end_id, max_length, method, beam_width,
-        temperature, seed,
+        temperature, seed, length_penalty,
     )

@@ -108,6 +108,17 @@ def _build(cell: str, x: np.ndarray, y: np.ndarray, units: int, learning_rate: f
     return model
 
 
+def _check_cell_names(cells) -> None:
+    # A lone string is iterable too: "gru" would run the cells "g", "r" and "u".
+    if isinstance(cells, str) or len(cells) == 0:
+        raise ValueError(
+            f"Argument `cells` must be a non-empty sequence of names from {CELLS}, such "
+            f"as ['gru']; received {cells!r}"
+        )
+    for cell in cells:
+        architectures.recurrent_layer(cell, 1)  # a bad name fails before any training
+
+
 def compare_cells(
     data,
     cells: Sequence[str] = CELLS,
@@ -143,8 +154,7 @@ def compare_cells(
         raise ValueError("Argument `data` must be ((x_train, y_train), (x_val, y_val))") from None
     x, y = _check_split(train, "data[0]")
     x_val, y_val = _check_split(validation, "data[1]")
-    for cell in cells:
-        architectures.recurrent_layer(cell, 1)  # fail on a bad name before any training
+    _check_cell_names(cells)
     classification = np.issubdtype(y.dtype, np.integer)
     num_classes = int(max(y.max(), y_val.max())) + 1 if classification else 0
     if target is None:
@@ -198,6 +208,7 @@ def sweep_delay(
     quarter that size are generated and `compare_cells` runs with the same budget.
     `accuracy` is the final validation accuracy.
     """
+    _check_cell_names(cells)
     frames = []
     for delay in delays:
         train = recall_task(n_train, delay, num_symbols, seed=seed)

@@ -232,6 +232,8 @@ def clipping_effect(gradient, threshold: float) -> pd.DataFrame:
     g = np.asarray(gradient, dtype="float64")
     if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
         raise ValueError(f"Argument `gradient` must be a finite non-empty 1-D vector; got {g}")
+    if not np.any(g):
+        raise ValueError("Argument `gradient` is all zeros: it has no direction to compare")
     if not threshold > 0:
         raise ValueError(f"Argument `threshold` must be > 0; received {threshold!r}")
     clipped = {

@@ -18,10 +18,14 @@ import numpy as np
 from rnn_tf._checks import check_positive_int
 
 
-def perplexity(model, x, y, batch_size: int = 256) -> float:
+def perplexity(
+    model, x, y, batch_size: int = 256, padding_id: int | None = None
+) -> float:
     """exp(mean next-token cross-entropy) of `model` on ids `x (n, T)` -> targets `y (n, T)`.
 
     Computed from the predicted probabilities, independently of the compiled loss.
+    With `padding_id`, target positions holding that id are left out of the mean
+    (padded batches); otherwise every position counts.
     """
     x, y = np.asarray(x), np.asarray(y)
     if x.ndim != 2 or x.shape != y.shape or x.size == 0:
@@ -29,7 +33,17 @@ def perplexity(model, x, y, batch_size: int = 256) -> float:
             f"Arguments `x` and `y` must be non-empty id arrays of the same shape (n, T); "
             f"received {x.shape} and {y.shape}"
         )
+    for name, ids in (("x", x), ("y", y)):
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise ValueError(
+                f"Argument `{name}` must hold integer token ids; received dtype {ids.dtype}"
+            )
     check_positive_int(batch_size, "batch_size")
+    counted = np.ones(y.shape, dtype=bool) if padding_id is None else y != padding_id
+    if not counted.any():
+        raise ValueError(
+            f"Argument `y` holds only the padding id {padding_id}: no position to score"
+        )
     total, count = 0.0, 0
     for start in range(0, len(x), batch_size):
         probs = np.asarray(model(x[start : start + batch_size], training=False), dtype="float64")
@@ -39,8 +53,9 @@ def perplexity(model, x, y, batch_size: int = 256) -> float:
                 f"Argument `y` holds ids outside [0, {probs.shape[-1]}), the model's vocabulary"
             )
         picked = np.take_along_axis(probs, targets[..., None], axis=-1)[..., 0]
-        total -= np.log(np.clip(picked, 1e-300, None)).sum()
-        count += picked.size
+        keep = counted[start : start + batch_size]
+        total -= np.log(np.clip(picked[keep], 1e-300, None)).sum()
+        count += int(keep.sum())
     return float(np.exp(total / count))
 
 

@@ -151,6 +151,26 @@ def test_beam_search_finds_the_sequence_greedy_misses():
     assert beam == [[4]]
 
 
+# ids: 0 pad, 1 start, 2 end, 3 "a", 4 "b". Ending at once (0.52) beats "a b" (0.48) on
+# the raw sum of log-probabilities; per length, the longer output wins.
+_SHORT_BIAS = [
+    [1, 0, 0, 0, 0],
+    [0, 0, 0.52, 0.48, 0],
+    [1, 0, 0, 0, 0],
+    [0, 0, 0, 0, 1.0],
+    [0, 0, 1.0, 0, 0],
+]
+
+
+def test_length_penalty_lets_the_longer_beam_win():
+    args = (_Table(_SHORT_BIAS), 2, 1, 2, 5, "beam", 2, 1.0, 0)
+    assert architectures._generate(*args) == [[], []]
+    assert architectures._generate(*args, 0.0) == [[], []]
+    # ((5 + 1) / 6) ** 1 = 1 for the empty output (its end token); (8 / 6) for "a b end":
+    # log 0.48 / (8 / 6) = -0.55 > log 0.52 = -0.65.
+    assert architectures._generate(*args, 1.0) == [[3, 4], [3, 4]]
+
+
 def test_beam_of_width_one_is_greedy_and_sampling_is_seeded():
     args = (_Table(_TRAP), 3, 1, 2, 6)
     greedy = architectures._generate(*args, "greedy", 1, 1.0, 0)
@@ -160,7 +180,7 @@ def test_beam_of_width_one_is_greedy_and_sampling_is_seeded():
     assert all(seq and set(seq) <= {3, 4} for seq in first)
 
 
-def test_decoders_run_on_trained_models_and_stop_at_max_length():
+def test_decoders_follow_the_model_and_stop_at_max_length():
     model = architectures.encoder_decoder(6, 8, units=8, attention=True)
     source = np.array([[1, 2, 3, 0], [4, 5, 0, 0]])
     for method in architectures.DECODING_METHODS:
@@ -213,6 +233,11 @@ def test_attention_scores_are_distributions_over_unpadded_source_steps():
          "method"),
         (lambda: architectures._generate(_Table(_TRAP), 1, 1, 2, 3, "sample", 1, 0.0, 0),
          "temperature"),
+        (lambda: architectures._generate(_Table(_TRAP), 1, 1, 2, 3, "beam", 2, 1.0, 0, -1.0),
+         "length_penalty"),
+        (lambda: architectures.many_to_one(2, vocab_size=5, embedding_dim=0), "embedding_dim"),
+        (lambda: architectures.one_to_many(3, 5, embedding_dim=0), "embedding_dim"),
+        (lambda: architectures.encoder_decoder(4, 4, embedding_dim=-2), "embedding_dim"),
     ],
 )
 def test_bad_arguments_raise_naming_them(call, message):

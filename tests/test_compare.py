@@ -44,7 +44,14 @@ def test_compare_cells_regression_and_sweep():
     assert table["final_val_accuracy"].isna().all() and np.isfinite(table["final_val_loss"]).all()
     sweep = compare.sweep_delay(("vanilla",), delays=(2, 3), n_train=32, epochs=1, units=4,
                                 verbose=0)
-    assert list(sweep["delay"]) == [2, 3] and sweep["accuracy"].between(0, 1).all()
+    assert list(sweep["delay"]) == [2, 3]
+    # Each row is compare_cells on that delay's recall data (8 held-out sequences, same seed).
+    again = compare.compare_cells(
+        (compare.recall_task(32, 3, seed=0), compare.recall_task(8, 3, seed=1)),
+        cells=("vanilla",), units=4, epochs=1, verbose=0,
+    )
+    assert sweep["accuracy"].iloc[1] == pytest.approx(again["final_val_accuracy"].iloc[0])
+    assert sweep["accuracy"].iloc[1] * 8 == pytest.approx(round(sweep["accuracy"].iloc[1] * 8))
 
 
 @pytest.mark.parametrize(
@@ -57,6 +64,9 @@ def test_compare_cells_regression_and_sweep():
          r"data\[0\]"),
         (lambda: compare.compare_cells(
             (compare.recall_task(4, 2), compare.recall_task(4, 2)), cells=("rnn",)), "`cell`"),
+        (lambda: compare.compare_cells(
+            (compare.recall_task(4, 2), compare.recall_task(4, 2)), cells="gru"), "`cells`"),
+        (lambda: compare.sweep_delay(cells=()), "`cells`"),
     ],
 )
 def test_bad_arguments_raise_naming_them(call, message):

@@ -33,6 +33,40 @@ def test_every_cell_gives_one_finite_norm_per_step():
         assert values[-1] == pytest.approx(1.0, rel=1e-5), name
 
 
+@pytest.mark.parametrize("cell_class", [keras.layers.LSTMCell, keras.layers.GRUCell])
+def test_gated_cell_norms_match_finite_differences(cell_class):
+    # An independent check for the cells with no hand Jacobian: perturb h_t (the LSTM's
+    # c_t held fixed, as the tape's partial derivative does) and rerun the later steps.
+    keras.utils.set_random_seed(0)
+    cell = cell_class(4, dtype="float64")
+    x = np.random.default_rng(0).normal(size=(1, 6, 3))
+    norms = diagnostics.gradient_norms_over_time(cell, x)
+    r = diagnostics.readout_direction(4, 0)
+
+    def run(states, start):
+        for t in range(start, x.shape[1]):
+            _, states = cell(x[:, t], states)
+            states = list(states) if isinstance(states, (list, tuple)) else [states]
+        return states
+
+    zeros = [np.zeros((1, 4)) for _ in range(2 if cell_class is keras.layers.LSTMCell else 1)]
+    eps = 1e-6
+    for t in (0, 3):
+        states = zeros
+        for step in range(t + 1):  # the states after step t (norms[t] is for h_{t+1})
+            _, states = cell(x[:, step], states)
+            states = [np.asarray(s) for s in (states if isinstance(states, (list, tuple))
+                                              else [states])]
+        gradient = []
+        for i in range(4):
+            shift = np.zeros((1, 4))
+            shift[0, i] = eps
+            up = run([states[0] + shift, *states[1:]], t + 1)[0]
+            down = run([states[0] - shift, *states[1:]], t + 1)[0]
+            gradient.append(float(np.sum((np.asarray(up) - np.asarray(down)) * r)) / (2 * eps))
+        assert np.linalg.norm(gradient) == pytest.approx(norms[t], rel=1e-6), t
+
+
 def test_scaling_sets_the_spectral_radius():
     W = np.random.default_rng(0).normal(size=(10, 10))
     for radius in (0.5, 1.5):
@@ -85,6 +119,7 @@ def test_clipping_by_norm_keeps_direction_and_by_value_turns_it():
         (lambda: diagnostics.scale_to_spectral_radius(np.eye(2), 0.0), "radius"),
         (lambda: diagnostics.spectral_radius(np.ones((2, 3))), "square"),
         (lambda: diagnostics.clipping_effect([1.0, np.inf], 1.0), "gradient"),
+        (lambda: diagnostics.clipping_effect([0.0, 0.0], 1.0), "`gradient` is all zeros"),
         (lambda: diagnostics.hand_jacobian_norms(
             np.ones((4, 3)), np.eye(3), np.zeros(3), np.zeros((1, 2, 2))), "shapes"),
     ],

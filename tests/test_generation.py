@@ -14,7 +14,8 @@ def uniform(x, training=False):
 
 
 def always_b_then_c(x, training=False):
-    """P(next) puts 0.9 on the successor of the current character (a->b->c->a), 0.05 elsewhere."""
+    """P(next) puts 0.95 on the successor of the current character (a->b->c->a), 0.025 on
+    each other character and 0 on id 0."""
     x = np.asarray(x)
     successor = x % 3 + 1
     probs = np.full(x.shape + (len(VOCAB),), 0.05 / 2)
@@ -36,6 +37,16 @@ def test_perplexity_matches_exp_of_mean_cross_entropy():
     probs = always_b_then_c(x)
     expected = np.exp(-np.mean(np.log(np.take_along_axis(probs, wrong[..., None], -1))))
     assert perplexity(always_b_then_c, x, wrong) == pytest.approx(expected)
+
+
+def test_padded_positions_are_left_out_with_padding_id():
+    x = np.array([[1, 2, 3], [3, 1, 2]])
+    right = x % 3 + 1
+    padded = right.copy()
+    padded[0, 2] = padded[1, 1:] = 0  # scored as padding, not as the wrong id 0
+    assert perplexity(always_b_then_c, x, padded, padding_id=0) == pytest.approx(1 / 0.95)
+    # Without padding_id, the padded targets count (with P = 0, clipped): far worse.
+    assert perplexity(always_b_then_c, x, padded) > 100
 
 
 def test_perplexity_of_a_keras_model_agrees_with_its_loss():
@@ -75,6 +86,10 @@ def test_model_sees_at_most_the_window():
         (lambda: sample_text(uniform, VOCAB, "a", length=0), "length"),
         (lambda: perplexity(uniform, np.ones((2, 3), int), np.ones((2, 4), int)), "same shape"),
         (lambda: perplexity(uniform, np.ones((2, 3), int), np.full((2, 3), 9)), "outside"),
+        (lambda: perplexity(uniform, np.ones((2, 3), int), np.ones((2, 3))), "`y`.*integer"),
+        (lambda: perplexity(uniform, np.ones((2, 3)), np.ones((2, 3), int)), "`x`.*integer"),
+        (lambda: perplexity(uniform, np.ones((1, 2), int), np.zeros((1, 2), int), padding_id=0),
+         "only the padding"),
     ],
 )
 def test_bad_arguments_raise_naming_them(call, message):
