@@ -141,7 +141,7 @@ class BPTTTrainer:
         clip_norm: rescale the gradients so their global norm is at most this.
         truncate: chunk length k of truncated BPTT; None for full BPTT.
         jit_compile: compile the gradient step with XLA. "auto" (default) does so on a
-            single device (about 12% faster per step in `benchmarks/`) and not under a
+            single device (10-16% faster per step in `benchmarks/`) and not under a
             `strategy`, where the replica step runs as a plain graph.
         check_inputs: check shapes, finiteness and label range before training.
         on_non_finite: "raise" (stop with `NonFiniteLossError` naming the step;
