@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -19,6 +20,24 @@ REAL = "real"
 SYNTHETIC = "synthetic"
 
 T = TypeVar("T")
+
+
+@dataclasses.dataclass
+class ArraySplits:
+    """The fields every `x -> y` loader returns: batched datasets and the arrays behind them.
+
+    Subclasses (one per dataset) add their own fields after these and document all of them.
+    """
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
 
 
 def check_source(source: str) -> str:

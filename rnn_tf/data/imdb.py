@@ -35,6 +35,7 @@ from rnn_tf.data._cache import CorruptDataError
 from rnn_tf.data._common import (
     REAL,
     SYNTHETIC,
+    ArraySplits,
     check_fractions,
     check_source,
     choose,
@@ -58,7 +59,7 @@ _MEMBER = re.compile(r"^(?:\./)?aclImdb/(train|test)/(pos|neg)/[^/]+\.txt$")
 
 
 @dataclasses.dataclass
-class SentimentData:
+class SentimentData(ArraySplits):
     """Padded token ids and 0/1 labels (1 = positive), split three ways.
 
     Attributes:
@@ -74,15 +75,6 @@ class SentimentData:
         texts: the raw texts per split (None on the npz path).
     """
 
-    train: tf.data.Dataset
-    validation: tf.data.Dataset
-    test: tf.data.Dataset
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
     vocabulary: list[str]
     source: str
     name: str

@@ -25,7 +25,6 @@ import os
 
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from sklearn.preprocessing import StandardScaler
 
 from rnn_tf._checks import check_positive_int
@@ -35,6 +34,7 @@ from rnn_tf.data._common import (
     REAL,
     SPLITS,
     SYNTHETIC,
+    ArraySplits,
     check_fractions,
     check_source,
     choose,
@@ -54,7 +54,7 @@ MISSING = ("drop", "ffill")
 
 
 @dataclasses.dataclass
-class StockData:
+class StockData(ArraySplits):
     """Scaled forecasting windows, their dates, the scaler and the naive baseline.
 
     Attributes:
@@ -78,15 +78,6 @@ class StockData:
         source: "real" or "synthetic".
     """
 
-    train: tf.data.Dataset
-    validation: tf.data.Dataset
-    test: tf.data.Dataset
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
     dates: dict[str, np.ndarray]
     split_dates: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
     last_price: dict[str, np.ndarray]

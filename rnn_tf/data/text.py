@@ -29,6 +29,7 @@ from rnn_tf.data._common import (
     REAL,
     SPLITS,
     SYNTHETIC,
+    ArraySplits,
     check_fractions,
     check_source,
     choose,
@@ -111,7 +112,7 @@ _SPEAKERS = ("First Citizen", "HAMLET", "MACBETH", "JULIET", "ROMEO", "PORTIA", 
 
 
 @dataclasses.dataclass
-class CharTextData:
+class CharTextData(ArraySplits):
     """Next-character sequences of one text, with the character vocabulary.
 
     Attributes:
@@ -129,15 +130,6 @@ class CharTextData:
         name: "shakespeare" or "synthetic_play".
     """
 
-    train: tf.data.Dataset
-    validation: tf.data.Dataset
-    test: tf.data.Dataset
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
     vocabulary: list[str]
     ids_from_chars: keras.layers.StringLookup
     chars_from_ids: keras.layers.StringLookup
