@@ -8,6 +8,7 @@ print the numbers they measured.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -37,15 +38,25 @@ class Course:
         self.saved += save_figure(fig, self.figures_dir / name, formats=("png",), dpi=dpi)
         return fig
 
-    def backup(self, name: str) -> keras.callbacks.BackupAndRestore:
+    def backup(self, name: str, model: keras.Model) -> keras.callbacks.BackupAndRestore:
         """A `BackupAndRestore` callback for `model.fit`: if the kernel dies mid-training,
         running the cell again resumes from the last finished epoch instead of epoch 1.
 
         The backup lives under `RNN_TF_BACKUP_DIR` (default: the system temp folder) in
-        `rnn_tf_backups/<name>` and is deleted when training completes.
+        `rnn_tf_backups/<name>-<fingerprint>` and is deleted when training completes. The
+        fingerprint hashes the SMOKE flag and the shape and dtype of every weight of
+        `model`, so a backup left by another configuration (a SMOKE run, another vocabulary
+        or width) is never restored into this one.
         """
+        if not model.built:
+            raise ValueError(
+                f"Argument `model` must be built (its weights decide the backup folder); "
+                f"received the unbuilt model {model.name!r}"
+            )
+        layout = [(tuple(w.shape), str(w.dtype)) for w in model.weights]
+        digest = hashlib.sha256(repr((self.smoke, layout)).encode()).hexdigest()[:12]
         root = pathlib.Path(os.environ.get("RNN_TF_BACKUP_DIR", tempfile.gettempdir()))
-        return keras.callbacks.BackupAndRestore(str(root / "rnn_tf_backups" / name))
+        return keras.callbacks.BackupAndRestore(str(root / "rnn_tf_backups" / f"{name}-{digest}"))
 
     def report(self, title: str, numbers: dict) -> pathlib.Path:
         """Print the measured numbers as an aligned table and keep them as JSON.

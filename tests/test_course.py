@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 from rnn_tf.course import results_table, start
 
@@ -22,31 +23,81 @@ def test_report_writes_json_and_the_table_lists_every_number(tmp_path, capsys):
     assert results_table(tmp_path / "missing") == ""
 
 
+def _backups(root):
+    folder = root / "rnn_tf_backups"
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+
+
+def _stop_after_two_epochs():
+    import keras
+
+    def interrupt(epoch, logs):
+        if epoch == 1:
+            raise KeyboardInterrupt  # the kernel is interrupted mid-run
+
+    return keras.callbacks.LambdaCallback(on_epoch_end=interrupt)
+
+
+def _dense(units):
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(units)])
+    model.compile("sgd", "mse")
+    return model
+
+
+def _interrupted_fit(course, model, name):
+    x, y = np.ones((8, 2), "float32"), np.zeros((8, model.output_shape[-1]), "float32")
+    try:
+        model.fit(x, y, epochs=5, verbose=0,
+                  callbacks=[course.backup(name, model), _stop_after_two_epochs()])
+    except KeyboardInterrupt:
+        pass
+    return x, y
+
+
 def test_backup_callback_resumes_training_after_an_interruption(tmp_path, monkeypatch):
     import keras
 
     monkeypatch.setenv("RNN_TF_BACKUP_DIR", str(tmp_path))
     course = start(seed=0, figures_dir=tmp_path / "fig")
-    x, y = np.ones((8, 2), "float32"), np.zeros((8, 1), "float32")
-
-    class StopAfterTwoEpochs(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt  # the kernel is interrupted mid-run
-
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    model.compile("sgd", "mse")
-    try:
-        model.fit(x, y, epochs=5, verbose=0,
-                  callbacks=[course.backup("demo"), StopAfterTwoEpochs()])
-    except KeyboardInterrupt:
-        pass
-    assert (tmp_path / "rnn_tf_backups" / "demo").exists()
+    model = _dense(1)
+    x, y = _interrupted_fit(course, model, "demo")
+    assert len(_backups(tmp_path)) == 1 and _backups(tmp_path)[0].startswith("demo-")
     epochs_run = []
     record = keras.callbacks.LambdaCallback(on_epoch_begin=lambda e, logs: epochs_run.append(e))
-    model.fit(x, y, epochs=5, verbose=0, callbacks=[course.backup("demo"), record])
+    model.fit(x, y, epochs=5, verbose=0, callbacks=[course.backup("demo", model), record])
     assert epochs_run == [2, 3, 4]  # resumed after the two finished epochs
-    assert not (tmp_path / "rnn_tf_backups" / "demo").exists()  # removed when done
+    assert _backups(tmp_path) == []  # removed when done
+
+
+def test_backup_of_another_configuration_is_never_restored(tmp_path, monkeypatch):
+    # A full run and a SMOKE run (or another width) of the same notebook share the
+    # name; restoring one's weights into the other would fail on the shapes.
+    import keras
+
+    monkeypatch.setenv("RNN_TF_BACKUP_DIR", str(tmp_path))
+    full = start(seed=0, figures_dir=tmp_path / "fig")
+    _interrupted_fit(full, _dense(3), "demo")
+    left = _backups(tmp_path)
+    smoke = start(seed=0, figures_dir=tmp_path / "fig", smoke=True)
+    for course, model in ((smoke, _dense(3)), (full, _dense(2))):
+        epochs_run = []
+        record = keras.callbacks.LambdaCallback(
+            on_epoch_begin=lambda e, logs: epochs_run.append(e)
+        )
+        x, y = np.ones((8, 2), "float32"), np.zeros((8, model.output_shape[-1]), "float32")
+        model.fit(x, y, epochs=3, verbose=0, callbacks=[course.backup("demo", model), record])
+        assert epochs_run == [0, 1, 2]  # a fresh start, not the other run's epoch 2
+    assert _backups(tmp_path) == left  # the interrupted run's backup is still there
+
+
+def test_backup_needs_a_built_model(tmp_path):
+    import keras
+
+    course = start(seed=0, figures_dir=tmp_path / "fig")
+    with pytest.raises(ValueError, match="`model` must be built"):
+        course.backup("demo", keras.Sequential([keras.layers.Dense(1)]))
 
 
 def test_report_keeps_arrays_and_formats_numpy_floats(tmp_path, capsys):
