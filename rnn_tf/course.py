@@ -110,8 +110,10 @@ def results_table(figures_dir: str | os.PathLike = "figures") -> str:
             cells = (f"{record['title']}{smoke}", key, _shown(value))
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     dates = sorted(r["date"] for r in records)
+    # Results gathered on several machines say so, rather than naming only one.
+    machines = " and ".join(sorted({r["machine"] for r in records}))
     lines.append("")
-    lines.append(f"Measured {dates[0][:10]} to {dates[-1][:10]} on {records[0]['machine']}.")
+    lines.append(f"Measured {dates[0][:10]} to {dates[-1][:10]} on {machines}.")
     return "\n".join(lines)
 
 

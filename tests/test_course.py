@@ -23,6 +23,18 @@ def test_report_writes_json_and_the_table_lists_every_number(tmp_path, capsys):
     assert results_table(tmp_path / "missing") == ""
 
 
+def test_results_table_names_every_machine(tmp_path):
+    course = start(seed=1, figures_dir=tmp_path)
+    first = course.report("01 One", {"x": 1})
+    second = course.report("02 Two", {"y": 2})
+    record = json.loads(second.read_text())
+    record["machine"] = "aarch64, 8 CPUs, Darwin"
+    second.write_text(json.dumps(record))
+    footer = results_table(tmp_path).splitlines()[-1]
+    assert json.loads(first.read_text())["machine"] in footer
+    assert "aarch64, 8 CPUs, Darwin" in footer
+
+
 def _backups(root):
     folder = root / "rnn_tf_backups"
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
