@@ -274,6 +274,17 @@ def plot_spectral_radius_sweep(df) -> matplotlib.figure.Figure:
 _DEFAULT_GRADIENTS = ((2.6, 0.9), (-0.7, -1.9))
 
 
+
+def _arrow_from_origin(ax, tip, color, **style) -> None:
+    """An arrow from (0, 0) to `tip` (matplotlib `annotate` with an empty label)."""
+    ax.annotate(
+        "",
+        xy=tip,
+        xytext=(0, 0),
+        arrowprops={"arrowstyle": "-|>", "color": color, "shrinkA": 0, "shrinkB": 0, **style},
+    )
+
+
 def plot_clipping(gradients=None, threshold: float = 1.0) -> matplotlib.figure.Figure:
     """Gradient clipping by value versus by norm, on 2-D gradient vectors.
 
@@ -338,34 +349,10 @@ def plot_clipping(gradients=None, threshold: float = 1.0) -> matplotlib.figure.F
         for i, (g, g_clip) in enumerate(zip(vectors, clipped)):
             color = S.CYCLE[i % len(S.CYCLE)]
             tag = f"^{{({i + 1})}}" if multiple else ""
-            ax.annotate(
-                "",
-                xy=g,
-                xytext=(0, 0),
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": color,
-                    "lw": 1.6,
-                    "linestyle": "--",
-                    "alpha": 0.55,
-                    "mutation_scale": 14,
-                    "shrinkA": 0,
-                    "shrinkB": 0,
-                },
-            )
-            ax.annotate(
-                "",
-                xy=g_clip,
-                xytext=(0, 0),
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": color,
-                    "lw": 2.6,
-                    "mutation_scale": 18,
-                    "shrinkA": 0,
-                    "shrinkB": 0,
-                },
-            )
+            # The original gradient faint and dashed, the clipped one bold on top.
+            _arrow_from_origin(ax, g, color, lw=1.6, mutation_scale=14, linestyle="--",
+                               alpha=0.55)
+            _arrow_from_origin(ax, g_clip, color, lw=2.6, mutation_scale=18)
             ax.annotate(
                 rf"$g{tag}$",
                 g,
