@@ -44,7 +44,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+# 2: targets carry per-round ratios and a verdict; `met` is null when rounds disagree.
+SCHEMA_VERSION = 2
 DEFAULT_OUT = pathlib.Path("benchmarks") / "results"
 
 # Contender name -> (label, framework, gates per cell: 1 vanilla, 3 GRU, 4 LSTM).
@@ -124,6 +125,11 @@ class Timing:
 
     samples_ms: list[float] = field(default_factory=list)
     first_call_s: float = float("nan")
+    # The samples again, one list per interleaved round (see `time_interleaved`).
+    rounds_ms: list[list[float]] = field(default_factory=list)
+
+    def round_medians(self) -> list[float]:
+        return [statistics.median(samples) for samples in self.rounds_ms if samples]
 
     @property
     def median(self) -> float:
@@ -169,11 +175,34 @@ def time_interleaved(
         order = names[r % len(names) :] + names[: r % len(names)] if names else []
         for name in order:
             task = tasks[name]
+            this_round = []
             for _ in range(per_round):
                 start = time.perf_counter()
                 task()
-                timings[name].samples_ms.append((time.perf_counter() - start) * 1e3)
+                this_round.append((time.perf_counter() - start) * 1e3)
+            timings[name].samples_ms.extend(this_round)
+            timings[name].rounds_ms.append(this_round)
     return timings
+
+
+def round_ratios(ours: Timing, other: Timing) -> list[float]:
+    """`ours / other` of the per-round medians: each round's two tasks ran minutes apart
+    at most, so a round's ratio is not moved by the machine getting slower between rounds."""
+    return [a / b for a, b in zip(ours.round_medians(), other.round_medians()) if b > 0]
+
+
+def target_verdict(ratios: list[float], at_most: float) -> str:
+    """The verdict on a target from the per-round ratios.
+
+    "met" when every round's ratio is within the bound, "not met" when none is,
+    "mixed" when the rounds disagree (the noise straddles the bound), "n/a" without rounds.
+    """
+    if not ratios:
+        return "n/a"
+    within = [r <= at_most for r in ratios]
+    if all(within):
+        return "met"
+    return "not met" if not any(within) else "mixed"
 
 
 # --- machine -------------------------------------------------------------------------
@@ -419,7 +448,8 @@ class TrainStepConfig:
     shape: Shape = field(default_factory=Shape)
     contenders: tuple[str, ...] = DEFAULT_CONTENDERS
     repeats: int = 40
-    rounds: int = 5
+    # Eight rounds of five: enough per-round ratios to tell a met target from noise.
+    rounds: int = 8
     warmup: int = 3
     matmul_n: int = 2048
     learning_rate: float = 0.01
@@ -437,7 +467,7 @@ def run_train_step(config: TrainStepConfig | None = None, out=None) -> tuple[dic
     """Time every contender's training step and inference; write JSON to `out`.
 
     Returns:
-        `(results, path)`: the JSON-ready dict (schema in benchmarks/README.md)
+        `(results, path)`: the JSON-ready dict (fields in benchmarks/README.md)
         and the file it was written to (`train_step_<UTC time>.json` in `out`,
         default benchmarks/results/, also copied to `train_step_latest.json`).
     """
@@ -520,14 +550,20 @@ def run_train_step(config: TrainStepConfig | None = None, out=None) -> tuple[dic
         }
         for issue, what, other, phase, bound in TARGETS:
             value = ratios[ours][f"{phase}_vs_{other}"]
+            mine, theirs = timings.get(f"{ours}:{phase}"), timings.get(f"{other}:{phase}")
+            per_round = round_ratios(mine, theirs) if value is not None else []
+            verdict = target_verdict(per_round, bound)
             targets.append(
                 {
                     "issue": issue,
                     "contender": ours,
                     "target": what,
                     "ratio": value,
+                    "round_ratios": per_round,
+                    "rounds_within": sum(r <= bound for r in per_round),
                     "at_most": bound,
-                    "met": None if value is None else bool(value <= bound),
+                    "verdict": verdict,
+                    "met": {"met": True, "not met": False}.get(verdict),
                 }
             )
     machine["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
@@ -606,7 +642,8 @@ def format_train_step_table(results: dict) -> str:
     lines = [
         f"Training step and inference, batch {s['batch']}, T={s['timesteps']}, "
         f"{s['input_dim']} inputs, {s['units']} units, {s['output_dim']} classes per step; "
-        f"median of {results['config']['repeats']} after warm-up.",
+        f"median of {results['config']['repeats']} in {results['config']['rounds']} "
+        "interleaved rounds after warm-up.",
         f"Machine: {results['machine']['cpus_usable']} CPUs ({results['machine']['cpu_model']}), "
         f"TF {results['machine']['tensorflow']}, {results['machine']['date_utc']}; "
         f"large matmul ({peak['matmul_n']}^2) {peak['gflops']:.1f} GFLOP/s.",
@@ -637,10 +674,17 @@ def format_train_step_table(results: dict) -> str:
                  for key, value in ratio.items()]
         lines.append(f"{ours}: " + ", ".join(parts))
     for target in results["targets"]:
-        verdict = {True: "met", False: "NOT met", None: "n/a"}[target["met"]]
+        per_round = target["round_ratios"]
+        spread = (
+            f" (rounds {min(per_round):.2f}-{max(per_round):.2f}, "
+            f"{target['rounds_within']} of {len(per_round)} within)"
+            if per_round
+            else ""
+        )
+        verdict = {"not met": "NOT met", "mixed": "MIXED"}.get(target["verdict"], target["verdict"])
         lines.append(
             f"issue {target['issue']} ({target['contender']}): {target['target']}: "
-            f"ratio {_fmt(target['ratio'], '.2f')} -> {verdict}"
+            f"ratio {_fmt(target['ratio'], '.2f')}{spread} -> {verdict}"
         )
     lines += [f"note: {note}" for note in results["notes"]]
     return "\n".join(lines)
@@ -1104,7 +1148,7 @@ def configs_from_args(args: argparse.Namespace) -> tuple[TrainStepConfig, Scalin
     scaling = ScalingConfig(base=shape)
     if args.quick:
         train = TrainStepConfig(shape=QUICK_SHAPE, contenders=("vanilla_bptt", BASELINE, TORCH),
-                                repeats=2, rounds=1, warmup=1, matmul_n=128,
+                                repeats=2, rounds=2, warmup=1, matmul_n=128,
                                 torch_threads=args.threads)
         scaling = ScalingConfig(
             contenders=("vanilla_bptt",), timesteps_grid=(4, 16), timesteps_batch=2,

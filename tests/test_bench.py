@@ -74,7 +74,44 @@ def test_train_step_suite_prints_the_table_and_writes_its_json(tmp_path, capsys,
     assert ratios["train_vs_torch_rnn"] is None
     issues = {(t["issue"], t["target"]) for t in results["targets"]}
     assert (2, "training step <= 0.7x SimpleRNN") in issues
-    assert all(t["met"] in (True, False, None) for t in results["targets"])
+    for target in results["targets"]:
+        assert target["verdict"] in ("met", "not met", "mixed", "n/a")
+        assert target["met"] == {"met": True, "not met": False}.get(target["verdict"])
+        if target["ratio"] is None:  # torch is absent
+            assert target["round_ratios"] == [] and target["verdict"] == "n/a"
+        else:  # --quick runs two rounds
+            assert len(target["round_ratios"]) == 2
+            assert all(_is_positive_number(r) for r in target["round_ratios"])
+    assert "rounds " in printed and " within) -> " in printed
+
+
+def test_round_ratios_pair_each_rounds_medians():
+    ours = bench.Timing(rounds_ms=[[1.0, 3.0, 2.0], [10.0, 12.0]])
+    other = bench.Timing(rounds_ms=[[4.0, 4.0, 4.0], [20.0, 24.0]])
+    assert bench.round_ratios(ours, other) == [0.5, 0.5]
+
+
+@pytest.mark.parametrize(
+    "ratios, verdict",
+    [([0.6, 0.7], "met"), ([0.71, 0.9], "not met"), ([0.6, 0.75], "mixed"), ([], "n/a")],
+)
+def test_a_target_is_met_only_when_every_round_meets_it(ratios, verdict):
+    assert bench.target_verdict(ratios, at_most=0.7) == verdict
+
+
+def test_interleaving_keeps_the_samples_of_each_round():
+    calls = []
+    timings = bench.time_interleaved(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+        repeats=6,
+        rounds=3,
+        warmup=0,
+    )
+    for timing in timings.values():
+        assert [len(r) for r in timing.rounds_ms] == [2, 2, 2]
+        assert sum(timing.rounds_ms, []) == timing.samples_ms
+    # Rounds rotate the order, so neither task always runs first.
+    assert calls == ["a", "a", "b", "b", "b", "b", "a", "a", "a", "a", "b", "b"]
 
 
 def test_torch_contender_runs_when_torch_is_installed():
