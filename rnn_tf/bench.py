@@ -186,8 +186,8 @@ def time_interleaved(
 
 
 def round_ratios(ours: Timing, other: Timing) -> list[float]:
-    """`ours / other` of the per-round medians: each round's two tasks ran minutes apart
-    at most, so a round's ratio is not moved by the machine getting slower between rounds."""
+    """`ours / other` of the per-round medians. Within a round both tasks ran seconds
+    apart, so a round's ratio is not moved by the machine getting slower between rounds."""
     return [a / b for a, b in zip(ours.round_medians(), other.round_medians()) if b > 0]
 
 
