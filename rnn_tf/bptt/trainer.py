@@ -75,6 +75,8 @@ def _batch_coupling(model) -> str | None:
 class _SplitUnsupported(Exception):
     """Raised while tracing the split step when the model adds losses of its own."""
 
+    reason = "the model adds losses (regularizers or add_loss) that count once per batch"
+
 
 def _finite(loss, norm) -> bool:
     return math.isfinite(float(loss)) and math.isfinite(float(norm))
@@ -501,7 +503,7 @@ class BPTTTrainer:
                 y_pred, new_states = self._forward(x, states, training=True)
                 total, denominator, _, weights = self._loss_sum(y, y_pred, mask)
             if self.model.losses:
-                raise _SplitUnsupported("the model adds losses (regularizers or add_loss)")
+                raise _SplitUnsupported(_SplitUnsupported.reason)
             grads = tape.gradient(total, variables)
             grads = [
                 tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
@@ -683,12 +685,12 @@ class BPTTTrainer:
         if split and x.shape[0] >= self.parts:
             try:
                 return self._split_step(x, y, mask, states)
-            except _SplitUnsupported as reason:
+            except _SplitUnsupported:
                 # Found while tracing, before anything ran: train unsplit from now on.
                 if self.batch_split != "auto":
                     raise ValueError(
-                        f"Argument `batch_split` must be 1 for this model: {reason}, counted "
-                        f"once per batch; received batch_split={self.batch_split}"
+                        f"Argument `batch_split` must be 1 for this model: "
+                        f"{_SplitUnsupported.reason}; received batch_split={self.batch_split}"
                     ) from None
                 self._split_step, self.parts = None, 1
         return self._step(x, y, mask, states)

@@ -198,8 +198,10 @@ def test_any_keras_optimizer_can_replace_sgd():
     assert history.history["loss"][-1] < history.history["loss"][0]
 
 
-def _nan_after(step):
-    """A loss that turns NaN from the `step`-th call of the compiled graph on."""
+def _nan_after(step, calls_per_step=1):
+    """A loss that turns NaN from the `step`-th training step on.
+
+    It counts its own calls: a trainer with batch_split=k calls it k times a step."""
     import tensorflow as tf
 
     counter = tf.Variable(0)
@@ -207,16 +209,21 @@ def _nan_after(step):
     def loss(y_true, y_pred):
         counter.assign_add(1)
         ce = keras.losses.sparse_categorical_crossentropy(y_true, y_pred, from_logits=True)
-        scale = tf.where(counter >= step, np.nan, 1.0)  # a NaN loss and NaN gradients
+        # NaN loss and NaN gradients from the first call of step `step` on.
+        scale = tf.where(counter > (step - 1) * calls_per_step, np.nan, 1.0)
         return ce * scale
 
     return loss
 
 
-def test_non_finite_loss_stops_with_the_step_and_keeps_last_good_weights():
+@pytest.mark.parametrize("batch_split", [1, 2])
+def test_non_finite_loss_stops_with_the_step_and_keeps_last_good_weights(batch_split):
     x, y = _data(batch=8)
     model = _tagger()
-    trainer = BPTTTrainer(model, loss=_nan_after(3), verbose=0, learning_rate=0.1)
+    trainer = BPTTTrainer(
+        model, loss=_nan_after(3, batch_split), batch_split=batch_split, verbose=0,
+        learning_rate=0.1,
+    )
     trainer.train_on_batch(x, y)
     trainer.train_on_batch(x, y)
     good = [np.asarray(w).copy() for w in model.trainable_weights]
@@ -226,23 +233,31 @@ def test_non_finite_loss_stops_with_the_step_and_keeps_last_good_weights():
         np.testing.assert_array_equal(np.asarray(w), g)
 
 
-def test_non_finite_skip_policy_records_and_continues():
+@pytest.mark.parametrize("batch_split", [1, 2])
+def test_non_finite_skip_policy_records_and_continues(batch_split):
     x, y = _data(batch=8)
-    trainer = BPTTTrainer(_tagger(), loss=_nan_after(2), on_non_finite="skip", verbose=0)
+    trainer = BPTTTrainer(
+        _tagger(), loss=_nan_after(2, batch_split), on_non_finite="skip",
+        batch_split=batch_split, verbose=0,
+    )
     history = trainer.fit(x, y, epochs=3, batch_size=8)
     assert history.skipped_steps == [2, 3]
 
 
-@pytest.mark.parametrize("jit_compile", [True, False], ids=["xla", "graph"])
-def test_skipped_step_leaves_weights_and_optimizer_state_untouched(jit_compile):
+@pytest.mark.parametrize(
+    "jit_compile, batch_split",
+    [(True, 1), (False, 1), (True, 2)],
+    ids=["xla", "graph", "xla_split"],
+)
+def test_skipped_step_leaves_weights_and_optimizer_state_untouched(jit_compile, batch_split):
     # The finiteness check and the update share one compiled call: a NaN step must
     # not move the weights, Adam's moments or its step counter.
     x, y = _data(batch=8)
     model = _tagger()
     optimizer = keras.optimizers.Adam(0.01)
     trainer = BPTTTrainer(
-        model, loss=_nan_after(2), optimizer=optimizer, on_non_finite="skip",
-        jit_compile=jit_compile, verbose=0,
+        model, loss=_nan_after(2, batch_split), optimizer=optimizer, on_non_finite="skip",
+        jit_compile=jit_compile, batch_split=batch_split, verbose=0,
     )
     trainer.train_on_batch(x, y)
     before = [np.asarray(v).copy() for v in model.trainable_weights + optimizer.variables]

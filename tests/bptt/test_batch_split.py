@@ -1,0 +1,203 @@
+"""BPTTTrainer(batch_split=k): the gradients of k slices of the batch, summed, give the
+same step as the whole batch; "auto" splits only models whose rows do not interact.
+
+Whether the slices really run on different cores is a speed question: see
+`benchmarks/` (`rnn-tf bench train-step`), not these tests."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from rnn_tf import VanillaRNN
+from rnn_tf.bptt import BPTTTrainer, state_passing_model
+from rnn_tf.bptt import trainer as trainer_module
+
+INPUT_DIM, UNITS, OUTPUT_DIM = 3, 6, 4
+
+
+def _data(batch=9, steps=8, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(batch, steps, INPUT_DIM)).astype("float32")
+    y = rng.integers(0, OUTPUT_DIM, size=(batch, steps))
+    mask = (rng.random((batch, steps)) > 0.3).astype("float32")
+    return x, y, mask
+
+
+def _tagger(*layers, **rnn_kwargs):
+    keras.utils.set_random_seed(0)
+    return keras.Sequential(
+        [
+            keras.Input((None, INPUT_DIM)),
+            *layers,
+            VanillaRNN(UNITS, output_dim=OUTPUT_DIM, return_sequences=True, **rnn_kwargs),
+        ]
+    )
+
+
+def _train(batch_split, steps=3, time_reduction="sum", with_mask=False, batch=9, **kwargs):
+    x, y, mask = _data(batch=batch)
+    model = _tagger()
+    trainer = BPTTTrainer(
+        model,
+        from_logits=True,
+        optimizer=keras.optimizers.Adam(0.01),
+        time_reduction=time_reduction,
+        batch_split=batch_split,
+        verbose=0,
+        **kwargs,
+    )
+    logs = [trainer.train_on_batch(x, y, mask if with_mask else None) for _ in range(steps)]
+    return trainer, logs, model.get_weights()
+
+
+@pytest.mark.parametrize("time_reduction", ["sum", "mean"])
+@pytest.mark.parametrize("with_mask", [False, True], ids=["no_mask", "mask"])
+@pytest.mark.parametrize("batch_split", [2, 3])
+def test_split_steps_equal_whole_batch_steps(batch_split, with_mask, time_reduction):
+    # 9 rows: slices of 5 + 4 or 3 + 3 + 3; three Adam steps so that the optimizer
+    # state must match too.
+    _, whole_logs, whole = _train(1, time_reduction=time_reduction, with_mask=with_mask)
+    trainer, split_logs, split = _train(
+        batch_split, time_reduction=time_reduction, with_mask=with_mask
+    )
+    assert trainer.parts == batch_split
+    for a, b in zip(split_logs, whole_logs):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+        assert a["grad_norm"] == pytest.approx(b["grad_norm"], rel=1e-5)
+        assert (a["hits"], a["count"]) == (b["hits"], b["count"])
+    for a, b in zip(split, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_split_truncated_bptt_carries_each_slices_states():
+    x, y, _ = _data(steps=10)
+    results = []
+    for batch_split in (1, 2):
+        keras.utils.set_random_seed(0)
+        layer = VanillaRNN(UNITS, output_dim=OUTPUT_DIM, return_sequences=True, return_state=True)
+        model = state_passing_model(layer, INPUT_DIM)
+        trainer = BPTTTrainer(
+            model, from_logits=True, truncate=4, batch_split=batch_split, verbose=0
+        )
+        logs = trainer.train_on_batch(x, y)
+        results.append((logs["loss"], model.get_weights()))
+    assert results[1][0] == pytest.approx(results[0][0], rel=1e-5)
+    for a, b in zip(results[1][1], results[0][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_a_batch_smaller_than_the_slices_trains_whole():
+    trainer, logs, _ = _train(4, steps=1, batch=2)
+    assert trainer.parts == 4
+    assert np.isfinite(logs[0]["loss"])
+
+
+def test_split_retraces_once_per_slice_shape():
+    trainer, _, _ = _train(2, steps=4)  # 9 rows: slices of 5 and 4
+    assert trainer.trace_count == 2
+
+
+@pytest.fixture
+def two_cpus_no_gpu(monkeypatch):
+    monkeypatch.setattr(trainer_module, "_usable_cpus", lambda: 2)
+    real = tf.config.list_logical_devices
+    monkeypatch.setattr(
+        tf.config,
+        "list_logical_devices",
+        lambda kind=None: [] if kind == "GPU" else real(kind),
+    )
+
+
+def _auto_parts(model, **kwargs):
+    x, y, _ = _data()
+    trainer = BPTTTrainer(model, from_logits=True, verbose=0, **kwargs)
+    trainer.train_on_batch(x, y)
+    return trainer.parts
+
+
+def test_auto_splits_a_plain_model_on_a_multicore_cpu(two_cpus_no_gpu):
+    assert _auto_parts(_tagger()) == 2
+
+
+def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(two_cpus_no_gpu, monkeypatch):
+    assert _auto_parts(_tagger(), jit_compile=False) == 1
+    with monkeypatch.context() as patch:
+        patch.setattr(trainer_module, "_usable_cpus", lambda: 1)
+        assert _auto_parts(_tagger()) == 1
+    real = tf.config.list_logical_devices
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            tf.config,
+            "list_logical_devices",
+            lambda kind=None: ["a GPU"] if kind == "GPU" else real(kind),
+        )
+        assert _auto_parts(_tagger()) == 1
+
+
+@pytest.mark.parametrize(
+    "make_model, reason",
+    [
+        (lambda: _tagger(keras.layers.BatchNormalization()), "normalizes over the batch"),
+        (lambda: _tagger(keras.layers.Dropout(0.2)), "rate=0.2"),
+        (lambda: _tagger(dropout=0.3), "dropout=0.3"),
+        (lambda: _tagger(keras.layers.GaussianNoise(0.1)), "stddev=0.1"),
+        (lambda: _tagger(kernel_regularizer="l2"), "kernel_regularizer"),
+    ],
+    ids=["batch_norm", "dropout_layer", "rnn_dropout", "noise", "regularizer"],
+)
+def test_auto_keeps_coupled_models_whole_and_explicit_split_names_why(
+    make_model, reason, two_cpus_no_gpu
+):
+    assert _auto_parts(make_model()) == 1
+    with pytest.raises(ValueError, match=f"batch_split.*{reason}|{reason}.*batch_split"):
+        _auto_parts(make_model(), batch_split=2)
+
+
+def test_a_stateful_rnn_is_not_split(two_cpus_no_gpu):
+    model = keras.Sequential(
+        [
+            keras.Input((8, INPUT_DIM), batch_size=9),
+            VanillaRNN(UNITS, output_dim=OUTPUT_DIM, return_sequences=True, stateful=True),
+        ]
+    )
+    assert _auto_parts(model) == 1
+
+
+class _AddsALoss(keras.layers.Layer):
+    """An activation penalty through add_loss: invisible until the model is called."""
+
+    def call(self, inputs):
+        self.add_loss(0.01 * tf.reduce_mean(tf.square(inputs)))
+        return inputs
+
+
+def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu):
+    x, y, _ = _data()
+    results = []
+    for batch_split in ("auto", 1):
+        model = _tagger(_AddsALoss())
+        trainer = BPTTTrainer(model, from_logits=True, batch_split=batch_split, verbose=0)
+        logs = trainer.train_on_batch(x, y)
+        results.append((trainer.parts, logs["loss"], model.get_weights()))
+    assert results[0][0] == 1  # auto found the added loss while tracing and did not split
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-6)
+    for a, b in zip(results[0][2], results[1][2]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    trainer = BPTTTrainer(_tagger(_AddsALoss()), from_logits=True, batch_split=2, verbose=0)
+    with pytest.raises(ValueError, match="batch_split.*adds losses"):
+        trainer.train_on_batch(x, y)
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, "two", True])
+def test_invalid_batch_split_raises_naming_the_argument(value):
+    with pytest.raises(ValueError, match="batch_split"):
+        BPTTTrainer(_tagger(), batch_split=value)
+
+
+def test_batch_split_and_a_strategy_do_not_combine():
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    with strategy.scope():
+        model = _tagger()
+    with pytest.raises(ValueError, match="batch_split.*strategy"):
+        BPTTTrainer(model, strategy=strategy, batch_split=2)
