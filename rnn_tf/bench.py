@@ -51,7 +51,9 @@ DEFAULT_OUT = pathlib.Path("benchmarks") / "results"
 # Contender name -> (label, framework, gates per cell: 1 vanilla, 3 GRU, 4 LSTM).
 CONTENDERS: dict[str, tuple[str, str, int]] = {
     "vanilla_bptt": ("VanillaRNN + BPTTTrainer(jit_compile=False)", "rnn_tf", 1),
-    "vanilla_bptt_xla": ("VanillaRNN + BPTTTrainer (default: XLA on one device)", "rnn_tf", 1),
+    "vanilla_bptt_xla": (
+        "VanillaRNN + BPTTTrainer (default: XLA, batch slices on all cores)", "rnn_tf", 1
+    ),
     "vanilla_bptt_generic": ("VanillaRNN generic Keras loop (before) + BPTTTrainer", "rnn_tf", 1),
     "vanilla_fit": ("VanillaRNN, Keras train_on_batch", "rnn_tf", 1),
     "rnn_vanilla_cell": ("keras RNN(VanillaRNNCell) + BPTTTrainer", "rnn_tf", 1),
