@@ -44,6 +44,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from rnn_tf._machine import usable_cpus
+
 # 2: targets carry per-round ratios and a verdict; `met` is null when rounds disagree.
 SCHEMA_VERSION = 2
 DEFAULT_OUT = pathlib.Path("benchmarks") / "results"
@@ -52,7 +54,7 @@ DEFAULT_OUT = pathlib.Path("benchmarks") / "results"
 CONTENDERS: dict[str, tuple[str, str, int]] = {
     "vanilla_bptt": ("VanillaRNN + BPTTTrainer(jit_compile=False)", "rnn_tf", 1),
     "vanilla_bptt_xla": (
-        "VanillaRNN + BPTTTrainer (default: XLA, batch slices on all cores)", "rnn_tf", 1
+        "VanillaRNN + BPTTTrainer (default: XLA, batch split in 2 on multi-core CPUs)", "rnn_tf", 1
     ),
     "vanilla_bptt_generic": ("VanillaRNN generic Keras loop (before) + BPTTTrainer", "rnn_tf", 1),
     "vanilla_fit": ("VanillaRNN, Keras train_on_batch", "rnn_tf", 1),
@@ -232,10 +234,6 @@ def machine_info() -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        usable = os.cpu_count()
     mem_total_mb = None
     try:
         meminfo = pathlib.Path("/proc/meminfo").read_text()
@@ -246,7 +244,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "cpu_count": os.cpu_count(),
-        "cpus_usable": usable,
+        "cpus_usable": usable_cpus(),
         "cpu_model": _cpu_model(),
         "mem_total_mb": mem_total_mb,
         "platform": platform.platform(),
@@ -433,13 +431,6 @@ def build_contender(
     return _keras_contender(name, shape, x, y, learning_rate)
 
 
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 # --- suite 1: the training step ----------------------------------------------------
 
 
@@ -477,7 +468,7 @@ def run_train_step(config: TrainStepConfig | None = None, out=None) -> tuple[dic
 
     config = config or TrainStepConfig()
     s = config.shape
-    torch_threads = config.torch_threads or _usable_cpus()
+    torch_threads = config.torch_threads or usable_cpus()
     keras.utils.set_random_seed(config.seed)
     machine = machine_info()
     x, y = make_data(s, config.seed)
@@ -777,7 +768,7 @@ def _sweep(
             keras.utils.set_random_seed(config.seed)
             try:
                 contenders[name] = build_contender(name, shape, x, y, config.learning_rate,
-                                                   _usable_cpus())
+                                                   usable_cpus())
             except ContenderUnavailable as error:
                 log(f"  {name}: skipped ({error})")
         base = {param: value, "batch": shape.batch}

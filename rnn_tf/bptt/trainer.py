@@ -29,6 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_tf._checks import check_finite, check_labels, check_positive_int
+from rnn_tf._machine import usable_cpus as _usable_cpus
 
 _LOSSES = {
     "sparse_categorical_crossentropy": keras.losses.sparse_categorical_crossentropy,
@@ -40,13 +41,6 @@ _TIME_REDUCTIONS = ("sum", "mean")
 _ON_NON_FINITE = ("raise", "skip")
 # Layer attributes whose positive value means the layer draws random numbers in training.
 _RANDOM_RATES = ("rate", "dropout", "recurrent_dropout", "stddev")
-
-
-def _usable_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 def _batch_coupling(model) -> str | None:
@@ -70,6 +64,25 @@ def _batch_coupling(model) -> str | None:
             if attr.endswith("regularizer") and value is not None:
                 return f"{name} has a {attr.lstrip('_')}"
     return None
+
+
+def _dense(grads, variables) -> list[tf.Tensor]:
+    """Gradients with zeros where a variable got none (the update needs one per variable)."""
+    return [
+        tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+        for g, v in zip(grads, variables)
+    ]
+
+
+def _apply_if_finite(loss, norm, grads, apply_step) -> None:
+    """Apply the update inside the graph only when loss and gradient norm are finite."""
+    finite = tf.math.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
+
+    def update():
+        apply_step(grads)
+        return tf.constant(True)
+
+    tf.cond(finite, update, lambda: tf.constant(False))
 
 
 class _SplitUnsupported(Exception):
@@ -339,6 +352,12 @@ class BPTTTrainer:
         inputs = getattr(self.model, "inputs", None)
         return bool(inputs) and len(inputs) > 1
 
+    def _states_or_initial(self, x, states) -> list:
+        """`states`, or zeros for a state-passing model called without any."""
+        if self.passes_state and not states:
+            return self._initial_states(tf.shape(x)[0])
+        return states
+
     def _initial_states(self, batch_size) -> list[tf.Tensor]:
         return [
             tf.zeros((batch_size, spec.shape[-1]), dtype=spec.dtype)
@@ -399,19 +418,14 @@ class BPTTTrainer:
         def gradient_step(x, y, mask, states):
             self.trace_count += 1  # Python side effect: runs once per trace only
             replica = tf.distribute.get_replica_context()
-            if self.passes_state and not states:
-                states = self._initial_states(tf.shape(x)[0])
+            states = self._states_or_initial(x, states)
             with tf.GradientTape() as tape:
                 y_pred, new_states = self._forward(x, states, training=True)
                 loss, _, weights = self._reduced_loss(y, y_pred, mask, replica)
                 if self.model.losses:
                     regularization = tf.add_n([tf.cast(r, tf.float32) for r in self.model.losses])
                     loss = loss + regularization / replica.num_replicas_in_sync
-            grads = tape.gradient(loss, variables)
-            grads = [
-                tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                for g, v in zip(grads, variables)
-            ]
+            grads = _dense(tape.gradient(loss, variables), variables)
             # The global gradient (a no-op on one device), so that norms and clipping
             # see the same numbers however many replicas share the batch.
             grads = replica.all_reduce(tf.distribute.ReduceOp.SUM, grads)
@@ -427,8 +441,7 @@ class BPTTTrainer:
             self.optimizer.apply([g / share for g in grads], variables)
 
         def eval_step(x, y, mask, states):
-            if self.passes_state and not states:
-                states = self._initial_states(tf.shape(x)[0])
+            states = self._states_or_initial(x, states)
             y_pred, new_states = self._forward(x, states, training=False)
             loss, _, weights = self._reduced_loss(y, y_pred, mask)
             hits, count = self._accuracy_counts(y, y_pred, weights)
@@ -497,18 +510,13 @@ class BPTTTrainer:
 
         def slice_gradient(x, y, mask, states):
             self.trace_count += 1  # Python side effect: runs once per trace only
-            if self.passes_state and not states:
-                states = self._initial_states(tf.shape(x)[0])
+            states = self._states_or_initial(x, states)
             with tf.GradientTape() as tape:
                 y_pred, new_states = self._forward(x, states, training=True)
                 total, denominator, _, weights = self._loss_sum(y, y_pred, mask)
             if self.model.losses:
                 raise _SplitUnsupported(_SplitUnsupported.reason)
-            grads = tape.gradient(total, variables)
-            grads = [
-                tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                for g, v in zip(grads, variables)
-            ]
+            grads = _dense(tape.gradient(total, variables), variables)
             hits, count = self._accuracy_counts(y, y_pred, weights)
             new_states = [tf.stop_gradient(s) for s in new_states]
             return total, denominator, grads, hits, count, new_states
@@ -518,13 +526,7 @@ class BPTTTrainer:
             loss = tf.add_n(totals) / denominator
             grads = [tf.add_n(list(gs)) / denominator for gs in zip(*slice_grads)]
             grads, norm = self._clipped(grads)
-            finite = tf.math.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
-
-            def apply():
-                apply_step(grads)
-                return tf.constant(True)
-
-            tf.cond(finite, apply, lambda: tf.constant(False))
+            _apply_if_finite(loss, norm, grads, apply_step)
             return loss, norm
 
         compiled_slice = tf.function(slice_gradient, reduce_retracing=True, jit_compile=True)
@@ -561,13 +563,7 @@ class BPTTTrainer:
 
         def train_step(x, y, mask, states):
             loss, grads, norm, hits, count, new_states = gradient_step(x, y, mask, states)
-            finite = tf.math.logical_and(tf.math.is_finite(loss), tf.math.is_finite(norm))
-
-            def update():
-                apply_step(grads)
-                return tf.constant(True)
-
-            tf.cond(finite, update, lambda: tf.constant(False))
+            _apply_if_finite(loss, norm, grads, apply_step)
             return loss, norm, hits, count, new_states
 
         return tf.function(train_step, reduce_retracing=True, jit_compile=self.jit_compile)
@@ -681,8 +677,7 @@ class BPTTTrainer:
         }
 
     def _run_step(self, x, y, mask, states):
-        split = self._split_step is not None and x.shape[0] is not None
-        if split and x.shape[0] >= self.parts:
+        if self._split_step is not None and (x.shape[0] or 0) >= self.parts:
             try:
                 return self._split_step(x, y, mask, states)
             except _SplitUnsupported:
