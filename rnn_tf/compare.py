@@ -23,6 +23,7 @@ import pandas as pd
 
 from rnn_tf import architectures
 from rnn_tf._checks import check_positive_int
+from rnn_tf.metrics import compile_for_tokens
 
 CELLS = architectures.CELLS
 
@@ -94,14 +95,16 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def _build(cell: str, x: np.ndarray, y: np.ndarray, units: int, learning_rate: float,
-           classification: bool, num_classes: int) -> keras.Model:
-    if classification:
+def _build(
+    cell: str, *, input_dim: int, units: int, learning_rate: float, num_classes: int | None
+) -> keras.Model:
+    """A `many_to_one` classifier, or a regressor (one linear output) when `num_classes` is None."""
+    if num_classes is not None:
         model = architectures.many_to_one(
-            num_classes, cell=cell, units=units, input_dim=x.shape[-1]
+            num_classes, cell=cell, units=units, input_dim=input_dim
         )
-        return architectures.compile_for_tokens(model, learning_rate=learning_rate)
-    inputs = keras.Input((None, x.shape[-1]))
+        return compile_for_tokens(model, learning_rate=learning_rate)
+    inputs = keras.Input((None, input_dim))
     hidden = architectures.recurrent_layer(cell, units)(inputs)
     model = keras.Model(inputs, keras.layers.Dense(1)(hidden), name=f"regressor_{cell}")
     model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mse")
@@ -156,7 +159,7 @@ def compare_cells(
     x_val, y_val = _check_split(validation, "data[1]")
     _check_cell_names(cells)
     classification = np.issubdtype(y.dtype, np.integer)
-    num_classes = int(max(y.max(), y_val.max())) + 1 if classification else 0
+    num_classes = int(max(y.max(), y_val.max())) + 1 if classification else None
     if target is None:
         target = 0.9 if classification else 0.05
 
@@ -164,7 +167,10 @@ def compare_cells(
     progress = keras.utils.Progbar(len(cells), verbose=verbose, unit_name="cell")
     for i, cell in enumerate(cells, start=1):
         keras.utils.set_random_seed(seed)
-        model = _build(cell, x, y, units, learning_rate, classification, num_classes)
+        model = _build(
+            cell, input_dim=x.shape[-1], units=units, learning_rate=learning_rate,
+            num_classes=num_classes,
+        )
         timer = _EpochTimer()
         history = model.fit(
             x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,

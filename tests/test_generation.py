@@ -1,10 +1,19 @@
-"""Perplexity against known values; sampling is seeded, respects temperature and the window."""
+"""Decoding (greedy, sampling, beam) and language-model helpers against hand-worked tables."""
 
 import numpy as np
 import pytest
 
 from rnn_tf import architectures
-from rnn_tf.generation import perplexity, sample_text
+from rnn_tf.generation import (
+    DECODING_METHODS,
+    _generate,
+    _sample_with_temperature,
+    decode_one_to_many,
+    decode_sequence,
+    perplexity,
+    sample_text,
+)
+from rnn_tf.metrics import compile_for_tokens
 
 VOCAB = ["[UNK]", "a", "b", "c"]
 
@@ -51,7 +60,7 @@ def test_padded_positions_are_left_out_with_padding_id():
 
 def test_perplexity_of_a_keras_model_agrees_with_its_loss():
     model = architectures.many_to_many(4, cell="gru", units=4, vocab_size=4)
-    architectures.compile_for_tokens(model)
+    compile_for_tokens(model)
     x = np.random.default_rng(1).integers(1, 4, size=(6, 5))
     y = np.roll(x, -1, axis=1)
     loss = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
@@ -77,6 +86,144 @@ def test_model_sees_at_most_the_window():
     assert max(seen) == 4
 
 
+# --- one temperature sampler -------------------------------------------------------
+
+
+def test_sampler_follows_softmax_of_log_probabilities_over_temperature():
+    log_probs = np.log(np.array([[0.0, 0.6, 0.3, 0.1]]).clip(1e-30))
+    rng = np.random.default_rng(0)
+    for temperature in (0.5, 1.0, 2.0):
+        draws = np.concatenate([
+            _sample_with_temperature(log_probs, temperature, rng) for _ in range(20_000)
+        ])
+        expected = np.array([0.0, 0.6, 0.3, 0.1]) ** (1 / temperature)
+        expected /= expected.sum()
+        observed = np.bincount(draws, minlength=4) / draws.size
+        np.testing.assert_allclose(observed, expected, atol=0.015)
+
+
+def test_sample_text_and_the_sampling_decoder_share_one_sampler():
+    # The same next-token distribution, seed and temperature: the same draws.
+    probs = np.array([0.0, 0.5, 0.3, 0.2, 0.0])
+    vocabulary = ["[UNK]", "a", "b", "c", "^"]
+
+    def language_model(x, training=False):
+        return np.broadcast_to(probs, np.shape(x) + probs.shape)
+
+    text = sample_text(language_model, vocabulary, "a", length=40, temperature=0.7, seed=3)
+    # Start and end are both id 4 ("^"), which has probability 0: no early stop.
+    (ids,) = _generate(
+        lambda rows, prefixes: np.broadcast_to(probs, (len(prefixes), probs.size)),
+        batch=1, start_id=4, end_id=4, max_length=40, method="sample", temperature=0.7,
+        seed=3,
+    )
+    assert text[1:] == "".join(vocabulary[i] for i in ids)
+    assert len(set(ids)) == 3
+
+
+# --- decoding -----------------------------------------------------------------------
+
+
+class _Table:
+    """next_probs from a fixed table: P(next | last token), independent of the input."""
+
+    def __init__(self, table):
+        self.table = np.asarray(table, dtype="float64")
+
+    def __call__(self, rows, prefixes):
+        return self.table[prefixes[:, -1]]
+
+
+# ids: 0 pad, 1 start, 2 end, 3 "a", 4 "b". Greedy takes "a" (0.6) then is forced into a
+# poor continuation; "b" (0.4) leads to end with certainty: 0.4 > 0.6 * 0.5.
+_TRAP = [
+    [1, 0, 0, 0, 0],
+    [0, 0, 0, 0.6, 0.4],
+    [1, 0, 0, 0, 0],
+    [0, 0, 0.5, 0.25, 0.25],
+    [0, 0, 1.0, 0, 0],
+]
+_ONE_ROW = {"batch": 1, "start_id": 1, "end_id": 2, "max_length": 5}
+
+
+def test_beam_search_finds_the_sequence_greedy_misses():
+    assert _generate(_Table(_TRAP), **_ONE_ROW, method="greedy") == [[3]]
+    assert _generate(_Table(_TRAP), **_ONE_ROW, method="beam", beam_width=2) == [[4]]
+
+
+# ids: 0 pad, 1 start, 2 end, 3 "a", 4 "b". Ending at once (0.52) beats "a b" (0.48) on
+# the raw sum of log-probabilities; per length, the longer output wins.
+_SHORT_BIAS = [
+    [1, 0, 0, 0, 0],
+    [0, 0, 0.52, 0.48, 0],
+    [1, 0, 0, 0, 0],
+    [0, 0, 0, 0, 1.0],
+    [0, 0, 1.0, 0, 0],
+]
+
+
+def test_length_penalty_lets_the_longer_beam_win():
+    beam = {"batch": 2, "start_id": 1, "end_id": 2, "max_length": 5, "method": "beam",
+            "beam_width": 2}
+    assert _generate(_Table(_SHORT_BIAS), **beam) == [[], []]
+    assert _generate(_Table(_SHORT_BIAS), **beam, length_penalty=0.0) == [[], []]
+    # ((5 + 1) / 6) ** 1 = 1 for the empty output (its end token); (8 / 6) for "a b end":
+    # log 0.48 / (8 / 6) = -0.55 > log 0.52 = -0.65.
+    assert _generate(_Table(_SHORT_BIAS), **beam, length_penalty=1.0) == [[3, 4], [3, 4]]
+
+
+def test_beam_of_width_one_is_greedy_and_sampling_is_seeded():
+    rows = {"batch": 3, "start_id": 1, "end_id": 2, "max_length": 6}
+    greedy = _generate(_Table(_TRAP), **rows, method="greedy")
+    assert _generate(_Table(_TRAP), **rows, method="beam", beam_width=1) == greedy
+    first = _generate(_Table(_TRAP), **rows, method="sample", seed=7)
+    assert first == _generate(_Table(_TRAP), **rows, method="sample", seed=7)
+    assert all(seq and set(seq) <= {3, 4} for seq in first)
+
+
+def test_decoders_never_emit_padding_or_the_start_token():
+    # P(pad | start) = 0.5 and P(start | start) = 0.3: both must be skipped for "a" (0.2).
+    table = [[1, 0, 0, 0, 0], [0.5, 0.3, 0, 0.2, 0], [1, 0, 0, 0, 0],
+             [0, 0, 1.0, 0, 0], [0, 0, 1.0, 0, 0]]
+    for method, width in (("greedy", 1), ("beam", 2), ("sample", 1)):
+        assert _generate(
+            _Table(table), batch=2, start_id=1, end_id=2, max_length=6, method=method,
+            beam_width=width,
+        ) == [[3], [3]], method
+
+
+def test_decoders_follow_the_model_and_stop_at_max_length():
+    model = architectures.encoder_decoder(6, 8, units=8, attention=True)
+    source = np.array([[1, 2, 3, 0], [4, 5, 0, 0]])
+    for method in DECODING_METHODS:
+        ids = decode_sequence(model, source, 6, 7, max_length=3, method=method)
+        assert len(ids) == 2 and all(len(seq) <= 3 for seq in ids)
+        assert all(0 < token < 8 and token != 7 for seq in ids for token in seq)
+    greedy = decode_sequence(model, source, 6, 7, max_length=3)
+    # Greedy by hand: feed the argmax back.
+    prefix = np.full((2, 1), 6)
+    for _ in range(3):
+        nxt = np.asarray(model([source, prefix]))[:, -1].argmax(-1)
+        prefix = np.concatenate([prefix, nxt[:, None]], axis=1)
+    for row, seq in zip(prefix[:, 1:], greedy):
+        expected = []
+        for token in row:
+            if token in (0, 7):
+                break
+            expected.append(int(token))
+        assert seq == expected
+
+    captioner = architectures.one_to_many(3, vocab_size=6, max_length=4, cell="lstm", units=4)
+    ids = decode_one_to_many(captioner, np.ones((2, 3)), 4, 5, 10, method="beam")
+    assert len(ids) == 2 and all(len(seq) <= 4 for seq in ids)
+
+
+def test_decoding_options_are_passed_by_name():
+    model = architectures.encoder_decoder(4, 4, units=4)
+    with pytest.raises(TypeError):
+        decode_sequence(model, np.ones((1, 2), int), 1, 2, 3, "beam")
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -90,6 +237,14 @@ def test_model_sees_at_most_the_window():
         (lambda: perplexity(uniform, np.ones((2, 3)), np.ones((2, 3), int)), "`x`.*integer"),
         (lambda: perplexity(uniform, np.ones((1, 2), int), np.zeros((1, 2), int), padding_id=0),
          "only the padding"),
+        (lambda: decode_sequence(
+            architectures.encoder_decoder(4, 4), np.zeros((1, 2), "float32"), 1, 2, 3
+        ), "source_ids"),
+        (lambda: _generate(_Table(_TRAP), **_ONE_ROW, method="top-k"), "method"),
+        (lambda: _generate(_Table(_TRAP), **_ONE_ROW, method="sample", temperature=0.0),
+         "temperature"),
+        (lambda: _generate(_Table(_TRAP), **_ONE_ROW, method="beam", beam_width=2,
+                           length_penalty=-1.0), "length_penalty"),
     ],
 )
 def test_bad_arguments_raise_naming_them(call, message):
