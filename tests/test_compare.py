@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rnn_tf import compare
+from rnn_tf import compare, plots
 
 
 def test_recall_task_labels_the_first_symbol_and_is_seeded():
@@ -36,6 +36,9 @@ def test_compare_cells_returns_one_row_per_cell_with_histories():
     assert params["vanilla"] == params["simple"] < params["gru"] < params["lstm"]
     assert set(table.attrs["histories"]) == set(compare.CELLS)
     assert all(len(h["val_loss"]) == 2 for h in table.attrs["histories"].values())
+    # The table and its histories are exactly what the figures take.
+    assert len(plots.plot_comparison_table(table).axes) == 4
+    assert len(plots.plot_training_curves(table.attrs["histories"]).axes) == 2
 
 
 def test_compare_cells_regression_and_sweep():
@@ -52,6 +55,7 @@ def test_compare_cells_regression_and_sweep():
     )
     assert sweep["accuracy"].iloc[1] == pytest.approx(again["final_val_accuracy"].iloc[0])
     assert sweep["accuracy"].iloc[1] * 8 == pytest.approx(round(sweep["accuracy"].iloc[1] * 8))
+    assert len(plots.plot_accuracy_vs_length(sweep).axes[0].lines) == 1
 
 
 @pytest.mark.parametrize(

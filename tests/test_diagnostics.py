@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnn_tf import VanillaRNN, diagnostics
+from rnn_tf import VanillaRNN, diagnostics, plots
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
@@ -31,6 +31,8 @@ def test_every_cell_gives_one_finite_norm_per_step():
     for name, values in norms.items():
         assert values.shape == (9,) and np.all(np.isfinite(values)) and np.all(values > 0), name
         assert values[-1] == pytest.approx(1.0, rel=1e-5), name
+    # The dict is the one form plot_gradient_norms takes.
+    assert len(plots.plot_gradient_norms(norms).axes[0].lines) == 4
 
 
 @pytest.mark.parametrize("cell_class", [keras.layers.LSTMCell, keras.layers.GRUCell])
@@ -94,6 +96,8 @@ def test_radius_below_one_vanishes_geometrically_and_relu_above_one_explodes():
     for activation in ("tanh", "relu"):
         slopes = [_slope(sweep, activation, r) for r in (0.5, 1.0, 1.5)]
         assert slopes == sorted(slopes), (activation, slopes)
+    # The table is the one form plot_spectral_radius_sweep takes: a panel per activation.
+    assert len(plots.plot_spectral_radius_sweep(sweep).axes) == 2 + 1  # and the colour bar
 
 
 def test_clipping_by_norm_keeps_direction_and_by_value_turns_it():

@@ -1,8 +1,13 @@
 """Every tutorial figure: one function per figure, each returns a `matplotlib.figure.Figure`.
 
-The functions take plain data (NumPy arrays, dicts, tidy pandas DataFrames) or a
-built layer, never call `plt.show()`, and never touch pyplot's global state;
-`save_figure` writes a figure as PNG and SVG.
+Each function takes its data in one documented form: the DataFrame or dict that
+`rnn_tf.compare` / `rnn_tf.diagnostics` return, a dict of `History.history` dicts, an
+array of a stated shape, or a built layer; anything else is a `ValueError` saying
+what was expected. They never call `plt.show()` and never touch pyplot's global
+state; `save_figure` writes a figure as PNG and SVG.
+
+Equations on the figures use row vectors, as the code does (`x_t @ U`):
+h_t = tanh(x_t U + h_{t-1} W + b), o_t = h_t V + c, U of shape (input_dim, units).
 """
 
 from rnn_tf.plots.diagrams import plot_bptt, plot_rnn_types, plot_unrolled_rnn

@@ -1,56 +1,41 @@
 """Checks on the data handed to the figure functions.
 
-Each raises `ValueError` naming the argument, what was expected and what was
-received, so a wrong table fails at the call, not as an empty or misleading plot.
+Each figure takes its data in exactly one form, documented in its docstring: a pandas
+DataFrame with named columns (the tables `rnn_tf.compare` and `rnn_tf.diagnostics`
+return), a dict of name -> 1-D sequence, or an array of a stated shape. Anything else
+raises `ValueError` naming the argument, what was expected and what was received, so
+a wrong input fails at the call, not as an empty or misleading plot.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 
-def as_frame(data, name: str, expected: str) -> pd.DataFrame:
-    """A non-empty DataFrame from `data` (a DataFrame, a dict of columns or a list of rows)."""
-    if isinstance(data, pd.DataFrame):
-        frame = data
-    elif isinstance(data, (Mapping, list, tuple)):
-        try:
-            frame = pd.DataFrame(data)
-        except (ValueError, TypeError) as error:
-            raise ValueError(
-                f"Argument `{name}` must be a pandas DataFrame {expected}; "
-                f"could not build one from the received {type(data).__name__}: {error}"
-            ) from None
-    else:
+def require_frame(data, name: str, columns: Sequence[str], optional: Sequence[str] = ()):
+    """`data` itself if it is a non-empty DataFrame holding every column in `columns`."""
+    wanted = ", ".join(f"'{c}'" for c in columns)
+    if optional:
+        wanted += " (optionally " + ", ".join(f"'{c}'" for c in optional) + ")"
+    if not isinstance(data, pd.DataFrame):
         raise ValueError(
-            f"Argument `{name}` must be a pandas DataFrame {expected}; "
+            f"Argument `{name}` must be a pandas DataFrame with columns {wanted}; "
             f"received {type(data).__name__}"
         )
-    if frame.empty:
-        raise ValueError(f"Argument `{name}` is empty; expected a DataFrame {expected}")
-    return frame
-
-
-def pick_column(
-    frame: pd.DataFrame,
-    candidates: Sequence[str],
-    name: str,
-    role: str,
-    required: bool = True,
-) -> str | None:
-    """The first of `candidates` present in `frame`; a clear error if required and absent."""
-    for column in candidates:
-        if column in frame.columns:
-            return column
-    if required:
+    if data.empty:
         raise ValueError(
-            f"Argument `{name}` is missing a {role} column: expected one of "
-            f"{list(candidates)}; received columns {list(map(str, frame.columns))}"
+            f"Argument `{name}` is an empty DataFrame; expected rows with columns {wanted}"
         )
-    return None
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise ValueError(
+            f"Argument `{name}` is missing column(s) {', '.join(repr(c) for c in missing)}: "
+            f"expected columns {wanted}; received columns {list(map(str, data.columns))}"
+        )
+    return data
 
 
 def numeric_column(frame: pd.DataFrame, column: str, name: str) -> np.ndarray:

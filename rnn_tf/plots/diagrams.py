@@ -4,7 +4,11 @@ Everything is drawn with matplotlib patches in data coordinates (equal aspect),
 so the diagrams follow their arguments (number of steps, a real layer's weight
 shapes, real per-step losses) instead of being static images.
 
-    a_t = U x_t + W h_{t-1} + b,   h_t = tanh(a_t),   o_t = V h_t + c,   y^_t = softmax(o_t)
+    a_t = x_t U + h_{t-1} W + b,   h_t = tanh(a_t),   o_t = h_t V + c,   y^_t = softmax(o_t)
+
+Row vectors, as in the code (`x_t @ U`): U is (input_dim, units), W (units, units),
+V (units, output_dim). Backward, dL/da_t = (dL_t/dh_t + dL/da_{t+1} W^T) * f'(a_t)
+with dL_t/dh_t = (y^_t - y_t) V^T and f'(a_t) = 1 - h_t^2.
 """
 
 from __future__ import annotations
@@ -61,17 +65,12 @@ def _layer_dims(layer) -> tuple[int, int, int | None, dict[str, tuple[int, ...]]
     return u_shape[0], u_shape[1], output_dim, shapes
 
 
-def _resolve_dim(name: str, given, from_layer) -> int | None:
-    if given is None:
-        return from_layer
-    if isinstance(given, bool) or not isinstance(given, (int, np.integer)) or given < 1:
-        raise ValueError(f"Argument `{name}` must be a positive integer; received {given!r}")
-    if from_layer is not None and int(given) != from_layer:
-        raise ValueError(
-            f"Argument `{name}`={given} disagrees with the layer's weights ({name}={from_layer}); "
-            "pass only the layer, or matching sizes"
-        )
-    return int(given)
+def _check_dim(name: str, value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"Argument `{name}` must be a positive integer; received {value!r}")
+    return int(value)
 
 
 def _fmt_shape(shape: tuple[int, ...]) -> str:
@@ -96,13 +95,16 @@ def plot_unrolled_rnn(
     shapes are read from its actual weights and written on the folded diagram
     (e.g. ``U: 3×16``).
 
+    The sizes come from one place: a built layer, or the three size arguments
+    (each optional), never both.
+
     Args:
         layer: Optional built `VanillaRNN` / `VanillaRNNCell` (a `keras.layers.SimpleRNN`
             also works); its U, W, b, V, c shapes are annotated. Without an output
             head (`output_dim=None`) the layer outputs h_t and no V row is drawn.
         timesteps: Number of steps T to unroll, 1 to 10.
         input_dim, units, output_dim: Optional sizes to annotate when no layer is
-            given; with a layer they must agree with its weights.
+            given.
 
     Returns:
         The `matplotlib.figure.Figure`.
@@ -116,23 +118,21 @@ def plot_unrolled_rnn(
     ```
     """
     steps = check_int_range(timesteps, "timesteps", 1, _MAX_STEPS)
-    shapes: dict[str, tuple[int, ...]] = {}
-    layer_dims: tuple[int | None, int | None, int | None] = (None, None, None)
-    has_head = True
+    sizes = {"input_dim": input_dim, "units": units, "output_dim": output_dim}
+    given = [name for name, value in sizes.items() if value is not None]
+    if layer is not None and given:
+        raise ValueError(
+            "Argument `layer` fixes the sizes from its weights: pass either a layer or "
+            "`input_dim`/`units`/`output_dim`, not both; received a layer and "
+            + ", ".join(f"{n}={sizes[n]!r}" for n in given)
+        )
     if layer is not None:
-        *dims, shapes = _layer_dims(layer)
-        layer_dims = tuple(dims)
+        d_in, d_h, d_out, shapes = _layer_dims(layer)
         has_head = "V" in shapes
-        if not has_head and output_dim is not None:
-            raise ValueError(
-                f"Argument `output_dim`={output_dim!r} disagrees with the layer, which has no "
-                "output head (no V); pass only the layer, or a layer built with output_dim"
-            )
-    d_in = _resolve_dim("input_dim", input_dim, layer_dims[0])
-    d_h = _resolve_dim("units", units, layer_dims[1])
-    d_out = _resolve_dim("output_dim", output_dim, layer_dims[2])
-    if layer is None:
-        # Sizes given by hand stand in for the layer's weights.
+    else:
+        d_in, d_h, d_out = (_check_dim(name, value) for name, value in sizes.items())
+        has_head = True
+        shapes: dict[str, tuple[int, ...]] = {}
         if d_in is not None and d_h is not None:
             shapes["U"] = (d_in, d_h)
         if d_h is not None:
@@ -223,8 +223,8 @@ def plot_unrolled_rnn(
         (right - 1.3) / 2, -1.05, caption, ha="center", va="center", fontsize=11, color="#222222"
     )
     fig.suptitle(
-        r"The vanilla RNN, folded and unrolled:  $h_t = \tanh(U x_t + W h_{t-1} + b)$"
-        + (r",  $\hat{y}_t = \mathrm{softmax}(V h_t + c)$" if has_head else ""),
+        r"The vanilla RNN, folded and unrolled:  $h_t = \tanh(x_t U + h_{t-1} W + b)$"
+        + (r",  $\hat{y}_t = \mathrm{softmax}(h_t V + c)$" if has_head else ""),
         fontsize=S.TITLE_SIZE,
     )
     return fig
@@ -348,8 +348,12 @@ def plot_bptt(step_losses=None, timesteps: int = 4) -> matplotlib.figure.Figure:
 
     Forward arrows (solid, left to right) compute h_t, y^_t and the per-step losses
     L_t, which are summed into L = sum_t L_t. Backward arrows (dashed, vermillion,
-    right to left) carry dL/dh_t: from the step's own loss through V^T, and from
-    the future through W^T diag(1 - h_{t+1}^2).
+    right to left) carry the gradient, in row vectors as in the code:
+
+        dL/da_t = (dL_t/dh_t + dL/da_{t+1} W^T) * f'(a_t),   dL_t/dh_t = (y^_t - y_t) V^T,
+
+    the step's own loss coming down through V^T and the future coming back through
+    W^T, both multiplied elementwise by f'(a_t) = 1 - h_t^2.
 
     Args:
         step_losses: Optional 1-D array of the per-step losses [L_1, ..., L_T]
@@ -430,7 +434,7 @@ def plot_bptt(step_losses=None, timesteps: int = 4) -> matplotlib.figure.Figure:
             rad=-0.3,
             linestyle="--",
         )
-        # ... and h_t's gradient flows on to h_{t-1} through W^T diag(1 - h_t^2).
+        # ... and dL/da_t flows on to h_{t-1} through W^T.
         if t > 1:
             S.arrow(
                 ax,
@@ -446,7 +450,7 @@ def plot_bptt(step_losses=None, timesteps: int = 4) -> matplotlib.figure.Figure:
                 ax.text(
                     xc - gap / 2,
                     rows["h"] - 1.05,
-                    rf"$W^\top\mathrm{{diag}}(1-h_{{{t}}}^2)$",
+                    rf"$\partial L/\partial a_{{{t}}}\,W^\top$",
                     ha="center",
                     va="center",
                     fontsize=11,
@@ -456,7 +460,7 @@ def plot_bptt(step_losses=None, timesteps: int = 4) -> matplotlib.figure.Figure:
     ax.text(
         gap * steps + 1.1,
         (rows["y"] + rows["l"]) / 2 - 0.1,
-        r"$V^\top(\hat{y}_t - y_t)$",
+        r"$(\hat{y}_t - y_t)\,V^\top$",
         ha="left",
         va="center",
         fontsize=11,
@@ -465,13 +469,12 @@ def plot_bptt(step_losses=None, timesteps: int = 4) -> matplotlib.figure.Figure:
     ax.text(
         total_x,
         -1.35,
-        r"$\partial L/\partial h_t = V^\top(\hat{y}_t - y_t)"
-        r" + W^\top\mathrm{diag}(1-h_{t+1}^2)\;\partial L/\partial h_{t+1}$"
-        "\n"
-        r"with $\delta_t = \mathrm{diag}(1-h_t^2)\;\partial L/\partial h_t$:   "
-        r"$\partial L/\partial U = \Sigma_t \delta_t x_t^\top$,   "
-        r"$\partial L/\partial W = \Sigma_t \delta_t h_{t-1}^\top$,   "
-        r"$\partial L/\partial V = \Sigma_t (\hat{y}_t - y_t)\, h_t^\top$",
+        r"$\partial L/\partial a_t = \left((\hat{y}_t - y_t)\,V^\top"
+        r" + \partial L/\partial a_{t+1}\,W^\top\right) \odot (1-h_t^2)$"
+        "   (row vectors)\n"
+        r"$\partial L/\partial U = \Sigma_t\, x_t^\top\,\partial L/\partial a_t$,   "
+        r"$\partial L/\partial W = \Sigma_t\, h_{t-1}^\top\,\partial L/\partial a_t$,   "
+        r"$\partial L/\partial V = \Sigma_t\, h_t^\top (\hat{y}_t - y_t)$",
         ha="center",
         va="center",
         fontsize=12,
@@ -487,7 +490,7 @@ def plot_bptt(step_losses=None, timesteps: int = 4) -> matplotlib.figure.Figure:
             color=bwd,
             lw=2,
             linestyle="--",
-            label=r"backward pass: $\partial L/\partial h_t$ (right → left)",
+            label=r"backward pass: $\partial L/\partial a_t$ (right → left)",
         ),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=11, frameon=False)

@@ -1,8 +1,13 @@
 """Gradient figures: norms over time per cell, the spectral-radius sweep, and clipping.
 
-In BPTT the gradient that reaches step t from the last loss is a product of
-Jacobians, dL_T/dh_t = prod_k W^T diag(1 - h_k^2) dL_T/dh_T, so its norm
-shrinks or grows roughly like rho(W)^(T - t): these figures show that on a log scale.
+With row vectors, h_t = f(a_t), a_t = x_t U + h_{t-1} W + b, one step of BPTT is
+dL_T/dh_{t-1} = (dL_T/dh_t * f'(a_t)) W^T, so the gradient that reaches step t from
+the last loss is a product of Jacobians,
+
+    dL_T/dh_t = dL_T/dh_T diag(f'(a_T)) W^T diag(f'(a_{T-1})) W^T ... diag(f'(a_{t+1})) W^T,
+
+and its norm shrinks or grows roughly like rho(W)^(T - t): these figures show that
+on a log scale.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Rectangle
 
 from rnn_tf.plots import _style as S
-from rnn_tf.plots._inputs import as_frame, check_positive, numeric_column, pick_column
+from rnn_tf.plots._inputs import check_positive, numeric_column, require_frame
 
 __all__ = ["plot_gradient_norms", "plot_spectral_radius_sweep", "plot_clipping"]
 
@@ -47,24 +52,18 @@ def _loggable(values: np.ndarray, name: str) -> tuple[np.ndarray, int]:
 
 
 def _norm_series(norms_by_cell) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{cell: (t, norm)} from a dict of 1-D arrays or a tidy (cell, t, norm) DataFrame."""
-    expected = "a dict {cell_name: 1-D array of norms over t} or a DataFrame (cell, t, norm)"
+    """{cell: (t, norm)} from a dict {cell: 1-D array of norms, entry i at t = i + 1}."""
+    expected = "a dict {cell_name: 1-D array of norms, entry i at step t = i + 1}"
     if isinstance(norms_by_cell, pd.DataFrame):
-        frame = as_frame(norms_by_cell, "norms_by_cell", "with columns (cell, t, norm)")
-        for column in ("cell", "t", "norm"):
-            pick_column(frame, [column], "norms_by_cell", f"'{column}'")
-        t_all = numeric_column(frame, "t", "norms_by_cell")
-        norm_all = numeric_column(frame, "norm", "norms_by_cell")
-        series = {}
-        for cell in pd.unique(frame["cell"]):
-            rows = (frame["cell"] == cell).to_numpy()
-            order = np.argsort(t_all[rows], kind="stable")
-            series[str(cell)] = (t_all[rows][order], norm_all[rows][order])
-        return series
+        raise ValueError(
+            f"Argument `norms_by_cell` must be {expected}, as "
+            "`rnn_tf.diagnostics.gradient_norms_by_cell` returns; received a DataFrame"
+        )
     if not isinstance(norms_by_cell, Mapping) or not norms_by_cell:
         raise ValueError(
             f"Argument `norms_by_cell` must be {expected}; received "
-            f"{type(norms_by_cell).__name__}{' (empty)' if not norms_by_cell else ''}"
+            f"{type(norms_by_cell).__name__}"
+            f"{' (empty)' if isinstance(norms_by_cell, Mapping) else ''}"
         )
     series = {}
     for cell, values in norms_by_cell.items():
@@ -88,10 +87,10 @@ def plot_gradient_norms(norms_by_cell) -> matplotlib.figure.Figure:
     (exploding); a flat line means the last loss still reaches early steps.
 
     Args:
-        norms_by_cell: Either a dict `{cell_name: 1-D array}` whose i-th entry is the
-            norm at step t = i + 1, or a tidy DataFrame with columns `cell`, `t`,
-            `norm`. Norms must be >= 0; zeros and non-finite values (under- and
-            overflow) are left as gaps and counted in a note.
+        norms_by_cell: Dict `{cell_name: 1-D array}` whose i-th entry is the norm at
+            step t = i + 1, as `rnn_tf.diagnostics.gradient_norms_by_cell` returns.
+            Norms must be >= 0; zeros and non-finite values (under- and overflow)
+            are left as gaps and counted in a note.
 
     Returns:
         The `matplotlib.figure.Figure`.
@@ -162,10 +161,11 @@ def plot_spectral_radius_sweep(df) -> matplotlib.figure.Figure:
     below the starting norm (where all radii agree, usually t = T).
 
     Args:
-        df: Tidy DataFrame with columns `radius` (spectral radius of W), `t` (time
-            step) and `norm` (||dL_T/dh_t||), optionally `activation` (one panel
-            per activation). Repeated (radius, t) rows, e.g. several seeds, are
-            averaged.
+        df: The DataFrame `rnn_tf.diagnostics.spectral_radius_sweep` returns (several
+            concatenated for several activations), or any DataFrame with its columns
+            `radius` (spectral radius of W), `t` (time step) and `norm`
+            (||dL_T/dh_t||), optionally `activation` (one panel per activation).
+            Repeated (radius, t) rows, e.g. several seeds, are averaged.
 
     Returns:
         The `matplotlib.figure.Figure`.
@@ -178,9 +178,7 @@ def plot_spectral_radius_sweep(df) -> matplotlib.figure.Figure:
     fig = plot_spectral_radius_sweep(pd.DataFrame(rows))
     ```
     """
-    frame = as_frame(df, "df", "with columns (radius, t, norm[, activation])")
-    for column in ("radius", "t", "norm"):
-        pick_column(frame, [column], "df", f"'{column}'")
+    frame = require_frame(df, "df", ["radius", "t", "norm"], optional=["activation"])
     frame = frame.assign(
         radius=numeric_column(frame, "radius", "df"),
         t=numeric_column(frame, "t", "df"),
@@ -293,8 +291,8 @@ def plot_clipping(gradients=None, threshold: float = 1.0) -> matplotlib.figure.F
     to length threshold when it is longer, which keeps its direction.
 
     Args:
-        gradients: One 2-D gradient `(g_1, g_2)` or an array of shape `(n, 2)`
-            with 1 to 6 of them; finite numbers. Default: two example vectors.
+        gradients: Array of shape `(n, 2)`: 1 to 6 two-dimensional gradients
+            `(g_1, g_2)`, finite numbers. Default: two example vectors.
         threshold: The clipping threshold theta, a positive number.
 
     Returns:
@@ -303,7 +301,7 @@ def plot_clipping(gradients=None, threshold: float = 1.0) -> matplotlib.figure.F
     Example:
 
     ```python
-    fig = plot_clipping([[3.0, 0.5]], threshold=1.0)  # value-clipped to (1, 0.5)
+    fig = plot_clipping(np.array([[3.0, 0.5]]), threshold=1.0)  # value-clipped to (1, 0.5)
     ```
     """
     theta = check_positive(threshold, "threshold")
@@ -312,12 +310,10 @@ def plot_clipping(gradients=None, threshold: float = 1.0) -> matplotlib.figure.F
         vectors = np.asarray(raw, dtype=float)
     except (TypeError, ValueError):
         vectors = np.empty((0, 0))
-    if vectors.ndim == 1:
-        vectors = vectors[None, :]
     if vectors.ndim != 2 or vectors.shape[1] != 2 or not 1 <= vectors.shape[0] <= 6:
         raise ValueError(
-            "Argument `gradients` must be one 2-D vector (g1, g2) or an array of shape "
-            f"(n, 2) with 1 <= n <= 6; received shape {np.shape(raw)}"
+            "Argument `gradients` must be an array of shape (n, 2), one gradient (g1, g2) "
+            f"per row, with 1 <= n <= 6; received shape {np.shape(raw)}"
         )
     if not np.all(np.isfinite(vectors)):
         raise ValueError("Argument `gradients` must hold finite numbers")

@@ -1,7 +1,8 @@
 """Training figures: learning curves, the cell comparison table, and accuracy vs sequence length.
 
-They take plain data: `History.history`-like dicts and tidy pandas DataFrames,
-such as the tables written by `rnn_tf.compare`, so they never need a model.
+They take plain data, each in one form: a dict of `History.history` dicts for the
+curves, and the tidy DataFrames that `rnn_tf.compare` returns for the other two
+(`compare_cells` and `sweep_delay`), so they never need a model.
 """
 
 from __future__ import annotations
@@ -15,48 +16,40 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from rnn_tf.plots import _style as S
-from rnn_tf.plots._inputs import as_frame, numeric_column, pick_column
+from rnn_tf.plots._inputs import numeric_column, require_frame
 
 __all__ = ["plot_training_curves", "plot_comparison_table", "plot_accuracy_vs_length"]
 
-_CELL_COLUMNS = ("cell", "model", "name")
-_ACCURACY_COLUMNS = (
-    "final_val_accuracy",
-    "val_accuracy",
-    "final_accuracy",
-    "test_accuracy",
-    "accuracy",
+# The columns of `rnn_tf.compare.compare_cells`: (column, panel title, axis label, kind).
+_COMPARISON_PANELS = (
+    ("final_val_accuracy", "validation accuracy", "fraction correct, higher is better", "acc"),
+    ("final_val_loss", "validation loss", "nats, lower is better", "loss"),
+    ("seconds_per_epoch", "training time", "seconds per epoch, lower is better", "time"),
+    ("parameters", "parameters", "trainable parameters (count)", "params"),
 )
-_LOSS_COLUMNS = ("final_val_loss", "val_loss", "final_loss", "test_loss", "loss")
-_TIME_COLUMNS = ("seconds_per_epoch", "sec_per_epoch", "epoch_seconds", "time_per_epoch")
-_PARAM_COLUMNS = (
-    "parameters",
-    "params",
-    "num_parameters",
-    "n_parameters",
-    "param_count",
-    "trainable_parameters",
-)
-_LENGTH_COLUMNS = ("delay", "length", "sequence_length", "seq_len", "timesteps")
+_CURVE_KEYS = ("loss", "val_loss", "accuracy", "val_accuracy")
 
 
 # --- learning curves ----------------------------------------------------------------
 
 
 def _history_dict(name: str, history) -> Mapping:
-    # A keras.callbacks.History object carries the dict in `.history`.
-    logs = getattr(history, "history", history)
-    if not isinstance(logs, Mapping) or "loss" not in logs:
+    if not isinstance(history, Mapping) and isinstance(getattr(history, "history", None), Mapping):
+        raise ValueError(
+            f"Argument `histories` entry {name!r} is a {type(history).__name__} object; pass "
+            "its per-epoch dict instead: {name: history.history}"
+        )
+    if not isinstance(history, Mapping) or "loss" not in history:
         received = (
-            f"a dict with keys {list(logs)}"
-            if isinstance(logs, Mapping)
-            else (type(history).__name__)
+            f"a dict with keys {list(history)}"
+            if isinstance(history, Mapping)
+            else type(history).__name__
         )
         raise ValueError(
-            "Argument `histories` must map each model name to a History.history-like dict "
+            "Argument `histories` must map each model name to a `History.history` dict "
             f"with at least a 'loss' list; entry {name!r} is {received}"
         )
-    return logs
+    return history
 
 
 def _curve(logs: Mapping, key: str, name: str) -> np.ndarray:
@@ -72,16 +65,6 @@ def _curve(logs: Mapping, key: str, name: str) -> np.ndarray:
     return values
 
 
-def _accuracy_key(logs: Mapping) -> str | None:
-    if "accuracy" in logs:
-        return "accuracy"
-    # Keras names metrics after their class, e.g. "sparse_categorical_accuracy".
-    for key in logs:
-        if key.endswith(("accuracy", "acc")) and not key.startswith("val_"):
-            return key
-    return None
-
-
 def plot_training_curves(histories) -> matplotlib.figure.Figure:
     """Loss (and accuracy, when recorded) per epoch, one colour per model.
 
@@ -89,11 +72,11 @@ def plot_training_curves(histories) -> matplotlib.figure.Figure:
     widening gap between the two reads as overfitting.
 
     Args:
-        histories: Dict `{model_name: history}` where each history is a
-            `keras.callbacks.History` or its `.history` dict: `"loss"` (required, one
-            value per epoch), optionally `"val_loss"`, `"accuracy"` (or another
-            `*accuracy` metric) and `"val_accuracy"`. Validation lists must have
-            one value per epoch, like the training ones.
+        histories: Dict `{model_name: history.history}`: for each model, the per-epoch
+            dict that `model.fit(...).history` (or `BPTTTrainer.fit(...).history`)
+            holds. `"loss"` is required; `"val_loss"`, `"accuracy"` and
+            `"val_accuracy"` are drawn when present, other keys are ignored. Every
+            list has one value per epoch.
 
     Returns:
         The `matplotlib.figure.Figure`.
@@ -102,12 +85,12 @@ def plot_training_curves(histories) -> matplotlib.figure.Figure:
 
     ```python
     history = model.fit(x, y, validation_split=0.2, epochs=10)
-    fig = plot_training_curves({"vanilla": history, "lstm": lstm_history.history})
+    fig = plot_training_curves({"vanilla": history.history, "lstm": lstm_history.history})
     ```
     """
     if not isinstance(histories, Mapping) or not histories:
         raise ValueError(
-            "Argument `histories` must be a non-empty dict {model_name: History.history-like "
+            "Argument `histories` must be a non-empty dict {model_name: History.history "
             f"dict with 'loss'}}; received {type(histories).__name__}"
             f"{' (empty)' if isinstance(histories, Mapping) else ''}"
         )
@@ -116,17 +99,12 @@ def plot_training_curves(histories) -> matplotlib.figure.Figure:
         logs = _history_dict(name, history)
         loss = _curve(logs, "loss", name)
         entry = {"loss": loss}
-        acc_key = _accuracy_key(logs)
-        for metric, key in (
-            ("accuracy", acc_key),
-            ("val_loss", "val_loss"),
-            ("val_accuracy", f"val_{acc_key}" if acc_key else None),
-        ):
-            if key is not None and key in logs:
-                entry[metric] = _curve(logs, key, name)
-                if entry[metric].size != loss.size:
+        for key in _CURVE_KEYS[1:]:
+            if key in logs:
+                entry[key] = _curve(logs, key, name)
+                if entry[key].size != loss.size:
                     raise ValueError(
-                        f"Argument `histories` entry {name!r}: '{key}' has {entry[metric].size} "
+                        f"Argument `histories` entry {name!r}: '{key}' has {entry[key].size} "
                         f"values but 'loss' has {loss.size}; expected one value per epoch "
                         "(with validation_freq > 1, pass the epochs you validated on only)"
                     )
@@ -195,18 +173,15 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
     """The cell comparison as bar panels: accuracy, loss, seconds per epoch, parameters.
 
     One horizontal bar per cell in every panel, same colour per cell across panels.
-    Columns are found by name (first match wins) and panels whose column is absent
-    are left out; several rows per cell (e.g. seeds) are averaged, with the
-    standard deviation as an error bar.
+    Several rows per cell (e.g. seeds) are averaged, with the standard deviation as
+    an error bar.
 
     Args:
-        df: DataFrame (or list of row dicts) with a cell-name column (`cell`,
-            `model` or `name`) and at least one of: accuracy
-            (`final_val_accuracy`, `val_accuracy`, `final_accuracy`,
-            `test_accuracy`, `accuracy`; fractions in [0, 1]), loss
-            (`final_val_loss`, `val_loss`, ...), seconds per epoch
-            (`seconds_per_epoch`, ...) and parameter count (`parameters`,
-            `params`, ...).
+        df: The DataFrame `rnn_tf.compare.compare_cells` returns, or any DataFrame
+            with its column names: `cell` (the name on each bar) and at least one of
+            `final_val_accuracy` (fractions in [0, 1]), `final_val_loss`,
+            `seconds_per_epoch` and `parameters`; one panel per column present, other
+            columns are ignored.
 
     Returns:
         The `matplotlib.figure.Figure`.
@@ -221,33 +196,22 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
     fig = plot_comparison_table(table)
     ```
     """
-    frame = as_frame(df, "df", "of per-cell results (cell, parameters, seconds_per_epoch, ...)")
-    cell_column = pick_column(frame, _CELL_COLUMNS, "df", "cell-name")
-    wanted = (
-        (_ACCURACY_COLUMNS, "validation accuracy\n(fraction correct, higher is better)", "acc"),
-        (_LOSS_COLUMNS, "validation loss\n(nats, lower is better)", "loss"),
-        (_TIME_COLUMNS, "training time\n(seconds per epoch, lower is better)", "time"),
-        (_PARAM_COLUMNS, "trainable parameters\n(count)", "params"),
-    )
-    panels = []
-    for candidates, label, kind in wanted:
-        column = pick_column(frame, candidates, "df", "metric", required=False)
-        if column is not None:
-            panels.append((column, label, kind))
+    metric_columns = [column for column, *_ in _COMPARISON_PANELS]
+    frame = require_frame(df, "df", ["cell"], optional=metric_columns)
+    panels = [panel for panel in _COMPARISON_PANELS if panel[0] in frame.columns]
     if not panels:
-        accepted = [c for candidates, *_ in wanted for c in candidates]
         raise ValueError(
             "Argument `df` has no metric column to plot: expected at least one of "
-            f"{accepted}; received columns {list(map(str, frame.columns))}"
+            f"{metric_columns}; received columns {list(map(str, frame.columns))}"
         )
-    cells = [str(c) for c in pd.unique(frame[cell_column])]
-    names = frame[cell_column].astype(str)
+    cells = [str(c) for c in pd.unique(frame["cell"])]
+    names = frame["cell"].astype(str)
 
     fig = S.new_figure((3.6 * len(panels) + 1.2, 1.3 + 0.55 * len(cells) + 1.6))
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
     positions = np.arange(len(cells))
     colors = [S.CYCLE[i % len(S.CYCLE)] for i in range(len(cells))]
-    for ax, (column, label, kind) in zip(axes, panels):
+    for ax, (column, title, label, kind) in zip(axes, panels):
         values = pd.Series(numeric_column(frame, column, "df"), index=frame.index)
         if kind == "acc" and ((values < 0) | (values > 1)).any():
             raise ValueError(
@@ -278,7 +242,7 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
                 fontsize=9.5,
             )
         ax.set_xlabel(label, fontsize=10)
-        ax.set_title(column, fontsize=11, family="monospace")
+        ax.set_title(title, fontsize=12)
         ax.grid(axis="x", alpha=0.3)
         ax.set_axisbelow(True)
         ax.margins(x=0.25)
@@ -298,21 +262,22 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
     return fig
 
 
+
+
 # --- accuracy against sequence length -----------------------------------------------
 
 
 def plot_accuracy_vs_length(df, chance: float | None = None) -> matplotlib.figure.Figure:
-    """Accuracy against sequence length (or delay) per cell: how far back each cell remembers.
+    """Accuracy against the recall delay per cell: how far back each cell remembers.
 
-    Several rows per (cell, length), e.g. seeds, are averaged; the band shows their
+    Several rows per (cell, delay), e.g. seeds, are averaged; the band shows their
     min–max range.
 
     Args:
-        df: Tidy DataFrame (or list of row dicts) with columns `cell` (or `model`,
-            `name`), a length column (`delay`, `length`, `sequence_length`,
-            `seq_len` or `timesteps`, in time steps) and an accuracy column
-            (`accuracy`, `val_accuracy`, `final_val_accuracy` or `test_accuracy`,
-            fractions in [0, 1]).
+        df: The DataFrame `rnn_tf.compare.sweep_delay` returns, or any DataFrame with
+            its columns `cell`, `delay` (time steps between the symbol to remember
+            and the answer) and `accuracy` (fractions in [0, 1]); other columns are
+            ignored.
         chance: Optional accuracy of guessing (e.g. 0.5 for two classes), drawn as
             a dotted line.
 
@@ -326,21 +291,17 @@ def plot_accuracy_vs_length(df, chance: float | None = None) -> matplotlib.figur
     fig = plot_accuracy_vs_length(pd.DataFrame(rows), chance=0.5)
     ```
     """
-    expected = "with columns (cell, delay or length, accuracy)"
-    frame = as_frame(df, "df", expected)
-    cell_column = pick_column(frame, _CELL_COLUMNS, "df", "cell-name")
-    x_column = pick_column(frame, _LENGTH_COLUMNS, "df", "sequence length / delay")
-    y_column = pick_column(frame, _ACCURACY_COLUMNS[::-1], "df", "accuracy")
-    x = numeric_column(frame, x_column, "df")
-    y = numeric_column(frame, y_column, "df")
+    frame = require_frame(df, "df", ["cell", "delay", "accuracy"])
+    x = numeric_column(frame, "delay", "df")
+    y = numeric_column(frame, "accuracy", "df")
     if np.nanmin(y) < 0 or np.nanmax(y) > 1:
         raise ValueError(
-            f"Argument `df` column '{y_column}' must hold accuracies as fractions in [0, 1]; "
+            "Argument `df` column 'accuracy' must hold accuracies as fractions in [0, 1]; "
             f"received values from {np.nanmin(y):g} to {np.nanmax(y):g}"
         )
     if chance is not None and not 0 <= float(chance) <= 1:
         raise ValueError(f"Argument `chance` must be a fraction in [0, 1]; received {chance!r}")
-    tidy = pd.DataFrame({"cell": frame[cell_column].astype(str), "x": x, "y": y})
+    tidy = pd.DataFrame({"cell": frame["cell"].astype(str), "x": x, "y": y})
 
     fig = S.new_figure((8.5, 5.2))
     ax = fig.add_subplot()
@@ -361,14 +322,12 @@ def plot_accuracy_vs_length(df, chance: float | None = None) -> matplotlib.figur
             )
     if chance is not None:
         ax.axhline(float(chance), color=S.GREY, linestyle=":", lw=1.5, label=f"chance ({chance:g})")
-    what = "delay" if x_column == "delay" else "sequence length T"
-    ax.set_xlabel(f"{what} (time steps)", fontsize=S.LABEL_SIZE)
-    y_name = "" if y_column == "accuracy" else f"{y_column}, "
-    ax.set_ylabel(f"accuracy ({y_name}fraction correct)", fontsize=S.LABEL_SIZE)
+    ax.set_xlabel("delay (time steps between the symbol and the answer)", fontsize=S.LABEL_SIZE)
+    ax.set_ylabel("accuracy (fraction correct)", fontsize=S.LABEL_SIZE)
     ax.set_ylim(-0.02, 1.05)
     ax.grid(alpha=0.3)
     ax.legend(title="cell" + (" (band: min–max over runs)" if repeated else ""), fontsize=10)
     fig.suptitle(
-        f"Accuracy as the {what} grows: how far back each cell remembers", fontsize=S.TITLE_SIZE
+        "Accuracy as the delay grows: how far back each cell remembers", fontsize=S.TITLE_SIZE
     )
     return fig

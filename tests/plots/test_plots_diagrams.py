@@ -69,14 +69,17 @@ def test_unrolled_rnn_rejects_a_gated_layer():
         plot_unrolled_rnn(lstm)
 
 
-def test_unrolled_rnn_rejects_sizes_that_disagree_with_the_layer():
-    with pytest.raises(ValueError, match="`units`"):
-        plot_unrolled_rnn(built_vanilla_rnn(units=16), units=8)
+@pytest.mark.parametrize("sizes", [{"units": 16}, {"units": 8}, {"output_dim": 4}])
+def test_unrolled_rnn_takes_sizes_from_the_layer_or_the_arguments_not_both(sizes):
+    # Even sizes that agree with the layer: one source of truth per call.
+    with pytest.raises(ValueError, match="`layer`.*not both"):
+        plot_unrolled_rnn(built_vanilla_rnn(units=16, output_dim=4), **sizes)
 
 
-def test_unrolled_rnn_rejects_output_dim_for_a_layer_without_head():
-    with pytest.raises(ValueError, match="`output_dim`"):
-        plot_unrolled_rnn(built_vanilla_rnn(units=8, output_dim=None), output_dim=4)
+def test_unrolled_rnn_title_uses_row_vectors_like_the_code():
+    title = plot_unrolled_rnn(built_vanilla_rnn())._suptitle.get_text()
+    assert r"x_t U + h_{t-1} W + b" in title and r"h_t V + c" in title
+    assert "U x_t" not in title and "V h_t" not in title
 
 
 @pytest.mark.parametrize("timesteps", [0, 11, 2.5, "4"])
@@ -119,9 +122,18 @@ def test_bptt_draws_dashed_backward_arrows_through_V_and_W():
     assert len(_dashed_arrows(plot_bptt(timesteps=4))) == 4 + 3
 
 
-def test_bptt_labels_the_backward_recurrence_with_W_transpose_diag():
+def test_bptt_labels_each_backward_step_as_the_gradient_of_a_t_times_W_transpose():
     texts = all_texts(plot_bptt(timesteps=3))
-    assert any(r"W^\top\mathrm{diag}(1-h_{3}^2)" in text for text in texts)
+    assert r"$\partial L/\partial a_{3}\,W^\top$" in texts
+    assert r"$\partial L/\partial a_{2}\,W^\top$" in texts
+
+
+def test_bptt_writes_the_row_vector_recurrence():
+    text = "\n".join(all_texts(plot_bptt(timesteps=3)))
+    assert r"(\hat{y}_t - y_t)\,V^\top + \partial L/\partial a_{t+1}\,W^\top" in text
+    assert r"x_t^\top\,\partial L/\partial a_t" in text
+    # Column-vector forms (W^T diag(...) dL/dh, V^T (y^ - y)) would not type-check here.
+    assert r"\mathrm{diag}" not in text and r"V^\top(" not in text
 
 
 def test_bptt_writes_step_loss_values_in_the_loss_boxes():

@@ -24,10 +24,10 @@ def test_gradient_norms_numbers_steps_from_one():
     np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
 
 
-def test_gradient_norms_accepts_a_tidy_frame_sorted_by_t():
+def test_gradient_norms_asks_for_the_dict_the_diagnostics_return():
     frame = pd.DataFrame({"cell": ["gru"] * 3, "t": [3, 1, 2], "norm": [1.0, 0.25, 0.5]})
-    line = plot_gradient_norms(frame).axes[0].lines[0]
-    np.testing.assert_array_equal(line.get_ydata(), [0.25, 0.5, 1.0])
+    with pytest.raises(ValueError, match="`norms_by_cell`.*gradient_norms_by_cell"):
+        plot_gradient_norms(frame)
 
 
 def test_gradient_norms_leaves_underflowed_zeros_as_gaps():
@@ -35,7 +35,9 @@ def test_gradient_norms_leaves_underflowed_zeros_as_gaps():
     assert np.isnan(line.get_ydata()[0])
 
 
-@pytest.mark.parametrize("bad", [[0.1, 0.2], {}, {"vanilla": [[0.1, 0.2]]}, "norms"])
+@pytest.mark.parametrize(
+    "bad", [[0.1, 0.2], np.array([0.1, 0.2]), {}, {"vanilla": [[0.1, 0.2]]}, "norms"]
+)
 def test_gradient_norms_rejects_a_wrong_container(bad):
     with pytest.raises(ValueError, match="`norms_by_cell`"):
         plot_gradient_norms(bad)
@@ -44,11 +46,6 @@ def test_gradient_norms_rejects_a_wrong_container(bad):
 def test_gradient_norms_rejects_negative_norms():
     with pytest.raises(ValueError, match="`norms_by_cell`.*negative"):
         plot_gradient_norms({"vanilla": [0.5, -1.0]})
-
-
-def test_gradient_norms_rejects_a_frame_without_norm_column():
-    with pytest.raises(ValueError, match="`norms_by_cell`.*'norm'"):
-        plot_gradient_norms(pd.DataFrame({"cell": ["a"], "t": [1], "value": [1.0]}))
 
 
 # --- plot_spectral_radius_sweep -----------------------------------------------------
@@ -91,6 +88,12 @@ def test_spectral_sweep_labels_both_regimes(regime):
     )
 
 
+def test_spectral_sweep_asks_for_a_dataframe():
+    rows = spectral_sweep_frame().to_dict("records")
+    with pytest.raises(ValueError, match="`df` must be a pandas DataFrame.*'radius'"):
+        plot_spectral_radius_sweep(rows)
+
+
 def test_spectral_sweep_rejects_a_frame_without_radius():
     frame = spectral_sweep_frame().drop(columns="radius")
     with pytest.raises(ValueError, match="`df`.*'radius'"):
@@ -116,18 +119,18 @@ def _arrow_tips(ax):
 
 
 def test_clipping_by_value_caps_each_component():
-    fig = plot_clipping([3.0, 0.5], threshold=1.0)
+    fig = plot_clipping([[3.0, 0.5]], threshold=1.0)
     assert any(np.allclose(tip, [1.0, 0.5]) for tip in _arrow_tips(fig.axes[0]))
 
 
 def test_clipping_by_norm_keeps_the_direction():
-    fig = plot_clipping([3.0, 0.5], threshold=1.0)
+    fig = plot_clipping([[3.0, 0.5]], threshold=1.0)
     expected = np.array([3.0, 0.5]) / np.hypot(3.0, 0.5)
     assert any(np.allclose(tip, expected) for tip in _arrow_tips(fig.axes[1]))
 
 
 def test_clipping_leaves_a_short_gradient_unchanged():
-    fig = plot_clipping([0.3, -0.2], threshold=1.0)
+    fig = plot_clipping([[0.3, -0.2]], threshold=1.0)
     assert all(np.allclose(tip, [0.3, -0.2]) for tip in _arrow_tips(fig.axes[1]))
 
 
@@ -136,7 +139,9 @@ def test_clipping_draws_original_and_clipped_arrows_per_vector():
     assert len(_arrow_tips(fig.axes[0])) == 2 * 3
 
 
-@pytest.mark.parametrize("gradients", [[1.0, 2.0, 3.0], [[1.0, np.inf]], np.zeros((7, 2))])
+@pytest.mark.parametrize(
+    "gradients", [[3.0, 0.5], [1.0, 2.0, 3.0], [[1.0, np.inf]], np.zeros((7, 2))]
+)
 def test_clipping_rejects_bad_gradients(gradients):
     with pytest.raises(ValueError, match="`gradients`"):
         plot_clipping(gradients)

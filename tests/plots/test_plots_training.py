@@ -34,10 +34,17 @@ def test_training_curves_count_epochs_from_one():
     np.testing.assert_array_equal(line.get_xdata(), [1, 2, 3])
 
 
-def test_training_curves_accept_a_keras_history_object():
+def test_training_curves_ask_for_the_history_dict_of_a_keras_history_object():
     history = keras.callbacks.History()
-    history.history = {"loss": [1.0, 0.6], "sparse_categorical_accuracy": [0.5, 0.7]}
-    assert len(plot_training_curves({"vanilla": history}).axes) == 2
+    history.history = {"loss": [1.0, 0.6], "accuracy": [0.5, 0.7]}
+    with pytest.raises(ValueError, match=r"`histories`.*'vanilla'.*history\.history"):
+        plot_training_curves({"vanilla": history})
+    assert len(plot_training_curves({"vanilla": history.history}).axes) == 2
+
+
+def test_training_curves_draw_only_the_documented_keys():
+    logs = {"loss": [1.0, 0.6], "sparse_categorical_accuracy": [0.5, 0.7], "lr": [0.1, 0.1]}
+    assert len(plot_training_curves({"vanilla": logs}).axes) == 1
 
 
 def test_training_curves_name_each_model_in_the_legend():
@@ -61,16 +68,17 @@ def test_training_curves_reject_validation_of_another_length():
 
 def test_comparison_table_draws_one_panel_per_metric():
     titles = [ax.get_title() for ax in plot_comparison_table(comparison_frame()).axes]
-    assert titles == ["final_val_accuracy", "final_val_loss", "seconds_per_epoch", "parameters"]
+    assert titles == ["validation accuracy", "validation loss", "training time", "parameters"]
 
 
 def test_comparison_table_draws_one_bar_per_cell():
     assert len(plot_comparison_table(comparison_frame()).axes[0].patches) == 4
 
 
-def test_comparison_table_accepts_val_accuracy_as_the_accuracy_column():
-    frame = comparison_frame().rename(columns={"final_val_accuracy": "val_accuracy"})
-    assert plot_comparison_table(frame).axes[0].get_title() == "val_accuracy"
+def test_comparison_table_reads_only_the_compare_cells_column_names():
+    frame = pd.DataFrame({"cell": ["gru"], "val_accuracy": [0.9]})
+    with pytest.raises(ValueError, match="`df`.*'final_val_accuracy'"):
+        plot_comparison_table(frame)
 
 
 def test_comparison_table_skips_absent_metrics():
@@ -84,9 +92,10 @@ def test_comparison_table_averages_repeated_runs():
     assert bar.get_width() == pytest.approx(0.85)
 
 
-def test_comparison_table_accepts_a_list_of_rows():
-    rows = comparison_frame().to_dict("records")
-    assert len(plot_comparison_table(rows).axes) == 4
+@pytest.mark.parametrize("other_form", ["records", "list"])
+def test_comparison_table_asks_for_a_dataframe(other_form):
+    with pytest.raises(ValueError, match="`df` must be a pandas DataFrame.*'cell'"):
+        plot_comparison_table(comparison_frame().to_dict(other_form))
 
 
 def test_comparison_table_names_the_missing_cell_column():
@@ -124,9 +133,10 @@ def test_accuracy_vs_length_averages_repeated_runs():
     assert line.get_ydata()[0] == pytest.approx(0.85)
 
 
-def test_accuracy_vs_length_labels_a_length_column_as_sequence_length():
+def test_accuracy_vs_length_names_the_delay_column_when_given_another():
     frame = accuracy_frame().rename(columns={"delay": "length"})
-    assert "sequence length" in plot_accuracy_vs_length(frame).axes[0].get_xlabel()
+    with pytest.raises(ValueError, match="`df`.*'delay'"):
+        plot_accuracy_vs_length(frame)
 
 
 def test_accuracy_vs_length_names_the_missing_length_column():
