@@ -1,8 +1,9 @@
 """The few lines every notebook starts and ends with: seeds, the figures folder, the report.
 
-Notebooks stay thin: they call `start(...)` once, `save(fig, name)` for each figure
-(which also returns the figure so Jupyter shows it), and `report(...)` at the end to
-print the numbers they measured.
+A notebook calls `start(...)` once, `save(fig, name)` for each figure (which also
+returns the figure so Jupyter shows it), `backup(name, model)` to make a long
+`fit` resumable, and `report(...)` at the end to print and keep the numbers it
+measured.
 """
 
 from __future__ import annotations

@@ -231,7 +231,9 @@ def clipping_effect(gradient, threshold: float) -> pd.DataFrame:
     """
     g = np.asarray(gradient, dtype="float64")
     if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
-        raise ValueError(f"Argument `gradient` must be a finite non-empty 1-D vector; got {g}")
+        raise ValueError(
+            f"Argument `gradient` must be a finite non-empty 1-D vector; received {g.tolist()}"
+        )
     if not np.any(g):
         raise ValueError("Argument `gradient` is all zeros: it has no direction to compare")
     if not threshold > 0:
