@@ -42,8 +42,11 @@ def _only_localhost(monkeypatch):
 
 @pytest.fixture(autouse=True)
 def _no_shared_lookup(monkeypatch):
-    # Tests that want the real files pass cache_dir=shared_data_dir explicitly.
-    monkeypatch.setattr(_cache, "shared_data_dirs", lambda: [])
+    # Tests that want the real files pass cache_dir=shared_data_dir explicitly; a test that
+    # sets RNN_TF_DATA_DIR or RNN_TF_CACHE_DIR gets exactly that folder.
+    monkeypatch.setattr(_cache, "checkout_data_dir", lambda: None)
+    monkeypatch.delenv(_cache.ENV_VAR, raising=False)
+    monkeypatch.delenv(_cache.CACHE_ENV_VAR, raising=False)
 
 
 @dataclasses.dataclass
