@@ -2,11 +2,12 @@
 
 Every loader takes `source="auto" | "real" | "offline"` and returns a dataclass with ready
 `tf.data.Dataset`s for train / validation / test, NumPy arrays, the vocabulary or scaler,
-and `source` ("real" or "synthetic"). See datasets/README.md for sources and licenses.
+and `source` ("real", or "offline" for the clearly labelled fallback). See
+datasets/README.md for sources and licenses.
 """
 
-from rnn_tf.data._cache import CorruptDataError, DataUnavailableError
 from rnn_tf.data.digit_strips import DigitStripsData, load_digit_strips
+from rnn_tf.data.errors import CorruptDataError, DataUnavailableError
 from rnn_tf.data.imdb import SentimentData, load_imdb, load_imdb_npz, synthetic_reviews
 from rnn_tf.data.registry import download, list_datasets, verify
 from rnn_tf.data.stocks import StockData, load_stocks, read_price_csv, synthetic_prices

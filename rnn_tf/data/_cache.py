@@ -1,41 +1,38 @@
-"""Where dataset files come from: the cache folder, the shared data folder, or a download.
+"""Where dataset files come from: the download cache, your data folders, or a download.
 
-A file `fname` is looked up in this order, first hit wins:
+Two kinds of folder, kept apart:
 
-1. the cache folder: `cache_dir=` if given, else `$RNN_TF_DATA_DIR`, else
-   `<repo>/datasets/.cache` when running from a source checkout, else `~/.rnn_tf`;
-2. the shared data folders: `$RNN_TF_DATA_DIR` and `<repo>/../shared/data`;
-3. a download with `keras.utils.get_file` (progress bar, sha256 check) into the cache folder.
+- the **download cache**, the only folder this package writes to: `cache_dir=` if given,
+  else `$RNN_TF_CACHE_DIR`, else `<repo>/datasets/.cache` in a source checkout, else
+  `~/.rnn_tf`;
+- **data folders**, read and never modified: `$RNN_TF_DATA_DIR` (point it at data you
+  already have) and `<repo>/../shared/data`.
 
-Every local hit is hash-checked: against the pinned sha256 when the caller has one, else
-against the `SHA256SUMS` file beside it. Files without any known hash are returned as they
-are and the loader checks their structure instead.
+A file `fname` is looked up in the cache, then in the data folders, then downloaded into the
+cache (see `_download`). Every local copy is hash-checked: against the pinned sha256 when
+the caller has one, else against the `SHA256SUMS` file beside it. A copy that fails is
+replaced only if this package downloaded it; anything else is reported, never deleted.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import logging
 import os
 import pathlib
-import socket
 
-import keras
+from rnn_tf.data import _download
+from rnn_tf.data._download import sha256_of
+from rnn_tf.data.errors import CorruptDataError, DataUnavailableError
+
+__all__ = ["CorruptDataError", "DataUnavailableError", "fetch", "find_local", "sha256_of"]
 
 logger = logging.getLogger("rnn_tf.data")
 
 ENV_VAR = "RNN_TF_DATA_DIR"
+CACHE_ENV_VAR = "RNN_TF_CACHE_DIR"
 SUMS_FILE = "SHA256SUMS"
+DEFAULT_DEADLINE = 1800.0
 _REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-class DataUnavailableError(RuntimeError):
-    """The real dataset is neither on disk nor downloadable (offline, no URL, HTTP error)."""
-
-
-class CorruptDataError(ValueError):
-    """A dataset file failed its sha256 check or is not in the expected format."""
 
 
 def repo_root() -> pathlib.Path | None:
@@ -45,6 +42,18 @@ def repo_root() -> pathlib.Path | None:
     return None
 
 
+def _cache_setting(cache_dir) -> tuple[pathlib.Path, str]:
+    if cache_dir is not None:
+        return pathlib.Path(cache_dir).expanduser(), f"cache_dir={str(cache_dir)!r}"
+    env = os.environ.get(CACHE_ENV_VAR)
+    if env:
+        return pathlib.Path(env).expanduser(), f"${CACHE_ENV_VAR}"
+    root = repo_root()
+    if root is not None:
+        return root / "datasets" / ".cache", "the checkout's datasets/.cache"
+    return pathlib.Path.home() / ".rnn_tf", "the default ~/.rnn_tf"
+
+
 def resolve_cache_dir(cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
     """The folder downloads go to.
 
@@ -52,43 +61,34 @@ def resolve_cache_dir(cache_dir: str | os.PathLike | None = None) -> pathlib.Pat
         cache_dir: explicit folder; wins over everything else.
 
     Returns:
-        `cache_dir`, else `$RNN_TF_DATA_DIR`, else `<repo>/datasets/.cache` in a source
+        `cache_dir`, else `$RNN_TF_CACHE_DIR`, else `<repo>/datasets/.cache` in a source
         checkout, else `~/.rnn_tf`. The folder is not created here.
 
     Example:
         >>> resolve_cache_dir("/tmp/data")
         PosixPath('/tmp/data')
     """
-    if cache_dir is not None:
-        return pathlib.Path(cache_dir).expanduser()
-    env = os.environ.get(ENV_VAR)
-    if env:
-        return pathlib.Path(env).expanduser()
+    return _cache_setting(cache_dir)[0]
+
+
+def checkout_data_dir() -> pathlib.Path | None:
+    """`../shared/data` beside a source checkout, when it exists."""
     root = repo_root()
-    if root is not None:
-        return root / "datasets" / ".cache"
-    return pathlib.Path.home() / ".rnn_tf"
+    if root is None or not (root.parent / "shared" / "data").is_dir():
+        return None
+    return root.parent / "shared" / "data"
 
 
 def shared_data_dirs() -> list[pathlib.Path]:
-    """Existing folders that may hold the real files: `$RNN_TF_DATA_DIR`, `../shared/data`."""
+    """Existing data folders, read-only for this package: `$RNN_TF_DATA_DIR`, `../shared/data`."""
     candidates = []
     env = os.environ.get(ENV_VAR)
     if env:
         candidates.append(pathlib.Path(env).expanduser())
-    root = repo_root()
-    if root is not None:
-        candidates.append(root.parent / "shared" / "data")
+    checkout = checkout_data_dir()
+    if checkout is not None:
+        candidates.append(checkout)
     return [path for path in candidates if path.is_dir()]
-
-
-def sha256_of(path: str | os.PathLike) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def read_sha256sums(directory: str | os.PathLike) -> dict[str, str]:
@@ -105,7 +105,7 @@ def read_sha256sums(directory: str | os.PathLike) -> dict[str, str]:
 
 
 def search_dirs(cache_dir: str | os.PathLike | None = None) -> list[pathlib.Path]:
-    """Folders searched for a file, in order, without duplicates."""
+    """Folders searched for a file, in order (cache first), without duplicates."""
     dirs = []
     for path in [resolve_cache_dir(cache_dir), *shared_data_dirs()]:
         if path.resolve() not in [d.resolve() for d in dirs]:
@@ -133,8 +133,9 @@ def find_local(
 ) -> pathlib.Path | None:
     """A hash-checked local copy of `fname`, or `None` when there is none.
 
-    A stale copy in the cache folder is skipped (the download overwrites it); a bad copy
-    in a shared folder raises, because nothing here may repair it.
+    A copy in the cache that this package downloaded and that no longer matches is skipped
+    (the next download replaces it). Any other copy that fails its hash raises: it is
+    someone's own file, and nothing here may replace or delete it.
 
     Args:
         fname: file name, e.g. `"spa-eng.zip"`.
@@ -145,7 +146,7 @@ def find_local(
         The path, or `None`.
 
     Raises:
-        CorruptDataError: a shared copy does not match its hash.
+        CorruptDataError: a copy this package did not download fails its hash.
     """
     cache = resolve_cache_dir(cache_dir)
     for directory in search_dirs(cache_dir):
@@ -158,29 +159,19 @@ def find_local(
         actual = sha256_of(candidate)
         if actual == expected:
             return candidate
-        if directory == cache:
+        if directory == cache and _download.downloaded_here(candidate, actual):
             logger.warning(
                 "Cached %s has sha256 %s, expected %s; it will be downloaded again.",
                 candidate, actual, expected,
             )
             continue
         raise CorruptDataError(
-            f"{candidate} has sha256 {actual} but {expected} was expected; the file is damaged "
-            "or not the published one. Replace it, or remove it to download a fresh copy."
+            f"{candidate} has sha256 {actual} but {expected} was expected. rnn_tf did not "
+            "download this file, so it is left as it is: replace it with the published file, "
+            "move it away to download a fresh copy, or pass file_hash= if it is the file you "
+            "mean to use."
         )
     return None
-
-
-@contextlib.contextmanager
-def _socket_timeout(seconds: float | None):
-    # get_file's urlretrieve has no timeout argument; without one a firewall that drops
-    # packets makes source="auto" hang for minutes instead of falling back.
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
 
 
 def fetch(
@@ -190,24 +181,32 @@ def fetch(
     sha256: str | None = None,
     cache_dir: str | os.PathLike | None = None,
     timeout: float | None = 60.0,
+    deadline: float = DEFAULT_DEADLINE,
+    verbose: int = 1,
 ) -> pathlib.Path:
     """A local, hash-checked path to `fname`, downloading it into the cache when needed.
 
+    Two processes asking for the same missing file share one download: the second waits
+    for the first (a lock in the cache folder), then finds the file.
+
     Args:
-        fname: file name in the cache and shared folders.
+        fname: file name in the cache and data folders.
         origin: URL to download from; `None` when the file has no public URL.
         sha256: pinned hash checked on local copies and downloads; `None` skips the check
             (the caller must then check the file's structure).
         cache_dir: cache folder (see `resolve_cache_dir`).
-        timeout: socket timeout in seconds for the download.
+        timeout: seconds each connect or socket read may take.
+        deadline: seconds the whole download may take.
+        verbose: 1 shows a progress bar while downloading.
 
     Returns:
         Path to the file.
 
     Raises:
-        DataUnavailableError: not on disk and the download failed or there is no URL.
-        CorruptDataError: a copy or the download does not match `sha256` (a bad
-            download is deleted, never left in the cache).
+        DataUnavailableError: not on disk and the download failed, missed its deadline, or
+            there is no URL.
+        CorruptDataError: a local copy or the download does not match `sha256`.
+        NotADirectoryError, PermissionError: the cache folder is a file or not writable.
 
     Example:
         >>> path = fetch("shakespeare.txt", SHAKESPEARE_URL, sha256=SHAKESPEARE_SHA256)
@@ -215,47 +214,34 @@ def fetch(
     local = find_local(fname, sha256, cache_dir)
     if local is not None:
         return local
-    cache = resolve_cache_dir(cache_dir)
-    searched = ", ".join(str(d) for d in search_dirs(cache_dir))
+    cache, setting = _cache_setting(cache_dir)
     if origin is None:
+        searched = ", ".join(str(d) for d in search_dirs(cache_dir))
         raise DataUnavailableError(
             f"{fname} was not found in {searched} and has no download URL; put the file in "
             f"one of these folders or point {ENV_VAR} at a folder holding it."
         )
-    target = cache / fname
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        with _socket_timeout(timeout):
-            path = keras.utils.get_file(
-                fname=fname,
-                origin=origin,
-                file_hash=sha256,
-                hash_algorithm="sha256",
-                cache_dir=str(cache),
-                cache_subdir="",
-            )
-    except ValueError as error:
-        # get_file raises ValueError on a hash mismatch and leaves the bad file behind.
-        target.unlink(missing_ok=True)
-        raise CorruptDataError(
-            f"The download of {fname} from {origin} does not match the pinned sha256 "
-            f"{sha256}; the file was deleted. ({error})"
-        ) from error
-    except Exception as error:
-        target.unlink(missing_ok=True)
-        raise DataUnavailableError(
-            f"{fname} is not in {searched} and could not be downloaded from {origin} "
-            f"({error}). When offline, copy the file into {cache} or point {ENV_VAR} at a "
-            "folder holding it."
-        ) from error
-    return pathlib.Path(path)
+    _download.check_writable_folder(cache, setting=setting)
+    with _download.exclusive(cache, fname, wait=deadline + 60):
+        # Another process may have downloaded it while this one waited for the lock.
+        local = find_local(fname, sha256, cache_dir)
+        if local is not None:
+            return local
+        try:
+            return _download.download(origin, cache / fname, sha256=sha256, deadline=deadline,
+                                      timeout=timeout, verbose=verbose)
+        except DataUnavailableError as error:
+            raise DataUnavailableError(
+                f"{error} When offline, copy the file into {cache} or point {ENV_VAR} at a "
+                "folder holding it.") from error
 
 
 def discard(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None) -> bool:
-    """Delete `path` if it lives in the cache folder (never touches shared data).
+    """Delete `path` if this package downloaded it into the cache and it is unchanged.
 
-    Loaders call this when a cached file turns out unreadable, so the next call downloads
-    a fresh copy instead of failing forever.
+    Loaders call this when a downloaded file turns out unreadable, so the next call
+    downloads a fresh copy instead of failing forever. Files in data folders, and files
+    placed in the cache by hand, are never deleted.
 
     Returns:
         Whether the file was deleted.
@@ -264,9 +250,13 @@ def discard(path: str | os.PathLike, cache_dir: str | os.PathLike | None = None)
     cache = resolve_cache_dir(cache_dir)
     if not (path.is_file() and path.resolve().parent == cache.resolve()):
         return False
-    try:
-        path.unlink()
-    except OSError:  # a read-only folder given as cache: report, do not mask the real error
+    if not _download.downloaded_here(path):
+        logger.warning("%s is unreadable; rnn_tf did not download it, so it is left in place.",
+                       path)
         return False
-    logger.warning("Deleted the unreadable cached file %s.", path)
+    try:
+        _download.forget(path)
+    except OSError:  # a read-only cache: report, do not mask the real error
+        return False
+    logger.warning("Deleted the unreadable downloaded file %s.", path)
     return True

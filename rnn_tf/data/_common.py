@@ -10,14 +10,15 @@ from typing import TypeVar
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf.data._cache import DataUnavailableError
+from rnn_tf.data.errors import DataUnavailableError
 
 logger = logging.getLogger("rnn_tf.data")
 
 SOURCES = ("auto", "real", "offline")
 SPLITS = ("train", "validation", "test")
 REAL = "real"
-SYNTHETIC = "synthetic"
+# What `source` says on a result: real data, or the clearly labelled offline fallback.
+OFFLINE = "offline"
 
 T = TypeVar("T")
 

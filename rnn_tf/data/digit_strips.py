@@ -26,8 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_tf._checks import check_positive_int
-from rnn_tf.data import _cache
-from rnn_tf.data._cache import CorruptDataError
+from rnn_tf.data import registry
 from rnn_tf.data._common import (
     REAL,
     SPLITS,
@@ -37,7 +36,7 @@ from rnn_tf.data._common import (
     make_dataset,
     random_split,
 )
-from rnn_tf.data.registry import MNIST_SHA256, MNIST_URL
+from rnn_tf.data.errors import CorruptDataError
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 PAD, START, END = "", "[start]", "[end]"
@@ -185,15 +184,17 @@ def _sklearn_digits(validation_fraction, test_fraction, seed):
     return images, bunch.target.astype("int32"), pools
 
 
-def _mnist(validation_fraction, test_fraction, seed, origin, file_hash, cache_dir):
-    path = _cache.fetch("mnist.npz", origin, sha256=file_hash, cache_dir=cache_dir)
+def _read_mnist(path) -> tuple[np.ndarray, ...]:
     try:
         with np.load(path, allow_pickle=False) as archive:
-            x_train, y_train = archive["x_train"], archive["y_train"]
-            x_test, y_test = archive["x_test"], archive["y_test"]
+            return archive["x_train"], archive["y_train"], archive["x_test"], archive["y_test"]
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, zlib.error) as error:
-        _cache.discard(path, cache_dir)
         raise CorruptDataError(f"{path} is not a Keras mnist.npz ({error})") from error
+
+
+def _mnist(validation_fraction, test_fraction, seed, origin, file_hash, cache_dir):
+    x_train, y_train, x_test, y_test = registry.read_dataset_file(
+        "mnist", _read_mnist, origin=origin, file_hash=file_hash, cache_dir=cache_dir)
     images = (np.concatenate([x_train, x_test]) / 255.0).astype("float32")
     labels = np.concatenate([y_train, y_test]).astype("int32")
     # MNIST's own test images stay the test pool; validation comes out of its train images.
@@ -216,8 +217,8 @@ def load_digit_strips(
     test_fraction: float = 0.15,
     batch_size: int = 32,
     seed: int = 0,
-    origin: str = MNIST_URL,
-    file_hash: str | None = MNIST_SHA256,
+    origin: str | None = None,
+    file_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> DigitStripsData:
     """Digit strips and their word captions for one-to-many (image -> sequence) models.
@@ -238,8 +239,8 @@ def load_digit_strips(
             are the test pool).
         batch_size: batch size of the datasets.
         seed: image split, composition and shuffling seed.
-        origin: URL of `mnist.npz`.
-        file_hash: its sha256 (default: the hash Keras pins).
+        origin: URL of `mnist.npz` (default: the registry's).
+        file_hash: its sha256 (default: the registry's pin, the hash Keras pins).
         cache_dir: cache folder.
 
     Returns:

@@ -30,11 +30,10 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_tf._checks import check_positive_int
-from rnn_tf.data import _cache
-from rnn_tf.data._cache import CorruptDataError
+from rnn_tf.data import registry
 from rnn_tf.data._common import (
+    OFFLINE,
     REAL,
-    SYNTHETIC,
     ArraySplits,
     check_fractions,
     check_source,
@@ -42,19 +41,10 @@ from rnn_tf.data._common import (
     make_dataset,
     random_split,
 )
-from rnn_tf.data.registry import (
-    ACLIMDB_LABELED_SHA256,
-    ACLIMDB_URL,
-    IMDB_NPZ_SHA256,
-    IMDB_NPZ_URL,
-    IMDB_WORD_INDEX_SHA256,
-    IMDB_WORD_INDEX_URL,
-)
+from rnn_tf.data.errors import CorruptDataError
 
 # Keras's imdb.load_data defaults, so ids match tutorials built on keras.datasets.imdb.
 PAD_CHAR, START_CHAR, OOV_CHAR, INDEX_FROM = 0, 1, 2, 3
-ACLIMDB_FNAME = "aclImdb_v1.tar.gz"
-ACLIMDB_LABELED_FNAME = "aclImdb_labeled.tar.gz"
 _MEMBER = re.compile(r"^(?:\./)?aclImdb/(train|test)/(pos|neg)/[^/]+\.txt$")
 
 
@@ -231,14 +221,6 @@ def read_aclimdb(
     return result
 
 
-def _aclimdb_path(origin: str, file_hash: str | None, cache_dir) -> os.PathLike:
-    # The shared repackaged archive has a pinned hash and needs no download, so try it first.
-    local = _cache.find_local(ACLIMDB_LABELED_FNAME, ACLIMDB_LABELED_SHA256, cache_dir)
-    if local is not None:
-        return local
-    return _cache.fetch(ACLIMDB_FNAME, origin, sha256=file_hash, cache_dir=cache_dir)
-
-
 def _vectorize(splits, *, source, name, vocab_size, max_length, validation_fraction,
                batch_size, seed) -> SentimentData:
     texts, labels = splits["train"]
@@ -294,16 +276,16 @@ def load_imdb(
     batch_size: int = 32,
     seed: int = 0,
     max_examples: int | None = None,
-    origin: str = ACLIMDB_URL,
+    origin: str | None = None,
     file_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
     verbose: int = 1,
 ) -> SentimentData:
     """IMDB reviews as text, tokenised with `TextVectorization` (many-to-one sentiment).
 
-    Real data: the shared `aclImdb_labeled.tar.gz` (sha256-pinned) if found, else the official
-    `aclImdb_v1.tar.gz` from the cache or `origin`. Its sha256 is not known offline, so it is
-    checked only when you pass `file_hash`; the archive's layout is always checked.
+    Real data: the shared `aclImdb_labeled.tar.gz` if found, else the official
+    `aclImdb_v1.tar.gz` from the cache, a data folder or `origin`. Both are sha256-pinned in
+    the registry, and the archive's layout is checked too.
 
     Args:
         source: "real" (error if unavailable), "offline" (`synthetic_reviews` only), or
@@ -315,8 +297,8 @@ def load_imdb(
         seed: validation split and shuffling seed (and the fallback's generator).
         max_examples: reviews per split (train and test), for quick runs; the fallback
             generates this many (default 2,000) per split.
-        origin: URL of `aclImdb_v1.tar.gz` (override for a mirror or a test server).
-        file_hash: sha256 to pin the download to.
+        origin: URL of `aclImdb_v1.tar.gz` (default: the registry's; override for a mirror).
+        file_hash: its sha256 (default: the registry's pin of the official archive).
         cache_dir: cache folder (default `$RNN_TF_DATA_DIR` or `datasets/.cache`).
         verbose: 1 shows progress while reading the archive.
 
@@ -325,7 +307,8 @@ def load_imdb(
 
     Raises:
         DataUnavailableError: source="real" and the archive is neither local nor downloadable.
-        CorruptDataError: the archive fails its hash or layout check (a cached copy is deleted).
+        CorruptDataError: the archive fails its hash or layout check (a copy rnn_tf
+            downloaded is deleted).
 
     Example:
         >>> data = load_imdb(source="offline", max_length=64)
@@ -338,19 +321,23 @@ def load_imdb(
                    validation_fraction=validation_fraction, seed=seed)
 
     def real() -> SentimentData:
-        path = _aclimdb_path(origin, file_hash, cache_dir)
-        try:
-            splits = read_aclimdb(path, max_examples, verbose)
-        except CorruptDataError:
-            _cache.discard(path, cache_dir)
-            raise
+        def read(path):
+            return read_aclimdb(path, max_examples, verbose)
+
+        # The repackaged labelled archive, when a data folder has it, needs no download.
+        if registry.find_local("imdb_reviews_labeled", cache_dir=cache_dir) is not None:
+            splits = registry.read_dataset_file("imdb_reviews_labeled", read,
+                                                cache_dir=cache_dir)
+        else:
+            splits = registry.read_dataset_file("imdb_reviews", read, origin=origin,
+                                                file_hash=file_hash, cache_dir=cache_dir)
         return _vectorize(splits, source=REAL, name="aclImdb", **options)
 
     def offline() -> SentimentData:
         n = max_examples or 2000
         texts, labels = synthetic_reviews(2 * n, seed)
         splits = {"train": (texts[:n], labels[:n]), "test": (texts[n:], labels[n:])}
-        return _vectorize(splits, source=SYNTHETIC, name="synthetic_reviews", **options)
+        return _vectorize(splits, source=OFFLINE, name="synthetic_reviews", **options)
 
     return choose(source, "IMDB reviews", real, offline)
 
@@ -360,8 +347,8 @@ def load_imdb(
 
 def load_word_index(
     *,
-    origin: str = IMDB_WORD_INDEX_URL,
-    file_hash: str | None = IMDB_WORD_INDEX_SHA256,
+    origin: str | None = None,
+    file_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> dict[str, int]:
     """Keras's IMDB `{word: rank}` index (rank 1 = most frequent), sha256-checked.
@@ -370,12 +357,15 @@ def load_word_index(
         >>> load_word_index()["the"]
         1
     """
-    path = _cache.fetch("imdb_word_index.json", origin, sha256=file_hash, cache_dir=cache_dir)
+    return registry.read_dataset_file("imdb_word_index", _read_word_index, origin=origin,
+                                      file_hash=file_hash, cache_dir=cache_dir)
+
+
+def _read_word_index(path) -> dict[str, int]:
     try:
         with open(path, encoding="utf-8") as handle:
             index = json.load(handle)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        _cache.discard(path, cache_dir)
         raise CorruptDataError(f"{path} is not a JSON word index ({error})") from error
     if not isinstance(index, dict) or not all(isinstance(v, int) for v in index.values()):
         raise CorruptDataError(f"{path} is not a {{word: rank}} JSON object")
@@ -383,8 +373,9 @@ def load_word_index(
 
 
 def _read_npz(path) -> dict[str, np.ndarray]:
-    # Callers verify the sha256 first: the ragged arrays are pickles. Keras >= 3.12 also
-    # ships a restricted unpickler that only rebuilds numpy arrays; use it when present.
+    # Read only through read_dataset_file, after the sha256 check: the ragged arrays are
+    # pickles. Keras >= 3.12 also ships a restricted unpickler that only rebuilds numpy
+    # arrays; use it when present.
     try:
         from keras.src.datasets.npz_utils import load_npz
     except ImportError:
@@ -459,10 +450,10 @@ def load_imdb_npz(
     batch_size: int = 32,
     seed: int = 0,
     max_examples: int | None = None,
-    origin: str = IMDB_NPZ_URL,
-    file_hash: str | None = IMDB_NPZ_SHA256,
-    word_index_origin: str = IMDB_WORD_INDEX_URL,
-    word_index_hash: str | None = IMDB_WORD_INDEX_SHA256,
+    origin: str | None = None,
+    file_hash: str | None = None,
+    word_index_origin: str | None = None,
+    word_index_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> SentimentData:
     """Keras's pre-tokenised IMDB (`imdb.npz`) with Keras's id offsets, padded at the end.
@@ -480,10 +471,11 @@ def load_imdb_npz(
         batch_size: batch size of the datasets.
         seed: shuffling and split seed.
         max_examples: reviews per split (train, test) after a seeded shuffle.
-        origin: URL of `imdb.npz`.
-        file_hash: its sha256 (default: the hash Keras pins); required.
-        word_index_origin: URL of `imdb_word_index.json`.
-        word_index_hash: its sha256.
+        origin: URL of `imdb.npz` (default: the registry's).
+        file_hash: its sha256 (default: the registry's pin, the hash Keras pins); there is
+            no way to skip the check.
+        word_index_origin: URL of `imdb_word_index.json` (default: the registry's).
+        word_index_hash: its sha256 (default: the registry's pin).
         cache_dir: cache folder.
 
     Returns:
@@ -507,7 +499,7 @@ def load_imdb_npz(
                 f"Received an invalid value for argument `num_words`, expected more than "
                 f"{INDEX_FROM} (ids 0-{INDEX_FROM} are reserved), received num_words={num_words}"
             )
-    if not file_hash:
+    if file_hash is not None and not file_hash:
         raise ValueError(
             "Argument `file_hash` must be the sha256 of imdb.npz: the file holds pickled "
             "arrays, which are never loaded unverified; received file_hash="
@@ -517,8 +509,8 @@ def load_imdb_npz(
                    validation_fraction=validation_fraction, seed=seed)
 
     def real() -> SentimentData:
-        path = _cache.fetch("imdb.npz", origin, sha256=file_hash, cache_dir=cache_dir)
-        arrays = _read_npz(path)
+        arrays = registry.read_dataset_file("imdb_npz", _read_npz, origin=origin,
+                                            file_hash=file_hash, cache_dir=cache_dir)
         word_index = load_word_index(origin=word_index_origin, file_hash=word_index_hash,
                                      cache_dir=cache_dir)
         rng = np.random.default_rng(seed)
@@ -538,7 +530,7 @@ def load_imdb_npz(
         encoded = [[word_index[w] for w in text.split()] for text in texts]
         ranks = {"train": encoded[:n], "test": encoded[n:]}
         labels = {"train": y[:n], "test": y[n:]}
-        return _from_ranks(ranks, labels, word_index, source=SYNTHETIC, name="synthetic_npz",
+        return _from_ranks(ranks, labels, word_index, source=OFFLINE, name="synthetic_npz",
                            **options)
 
     return choose(source, "IMDB (imdb.npz)", real, offline)

@@ -1,10 +1,11 @@
 """Every dataset the loaders read: file name, canonical URL, pinned sha256, size, license.
 
+This is the one place those facts live; loaders look their files up here by name and read
+them through `read_dataset_file`, the one helper that fetches, verifies and discards.
+
 A sha256 is pinned only where it is known for certain: computed here from a file
-byte-identical to the canonical one, or copied from the hash Keras itself pins in its own
-source (`keras/src/datasets/*.py`). Where neither exists (the official Stanford
-`aclImdb_v1.tar.gz`) the hash is `None`: pass `file_hash=` to pin your own, and the
-loader checks the archive's structure instead.
+byte-identical to the canonical one, copied from the hash Keras itself pins in its own
+source (`keras/src/datasets/*.py`), or published with the file by public dataset registries.
 
 Also the `rnn-tf datasets list|download|verify` command (`register_cli`).
 """
@@ -17,29 +18,16 @@ import importlib.resources
 import json
 import os
 import pathlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from rnn_tf.data import _cache
-from rnn_tf.data._cache import DataUnavailableError
+from rnn_tf.data.errors import CorruptDataError, DataUnavailableError
 
-KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-TF_DATA = "https://storage.googleapis.com/download.tensorflow.org/data/"
+T = TypeVar("T")
 
-ACLIMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
-IMDB_NPZ_URL = KERAS_DATASETS + "imdb.npz"
-# Pinned by Keras in keras/src/datasets/imdb.py (tests/data/test_registry.py re-reads it).
-IMDB_NPZ_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
-IMDB_WORD_INDEX_URL = KERAS_DATASETS + "imdb_word_index.json"
-IMDB_WORD_INDEX_SHA256 = "027313fe9a320280f3bf0fac5baf58c4a683cf39a7ed9c3d3d3912bde4284cf6"
-ACLIMDB_LABELED_SHA256 = "caddd9bb065fd8e34c1c7cb26bc7dd459c62c83a8b0a8c7cf1a743fbe9032e8e"
-# The TF tutorial's URL, plain http as published; the pinned sha256 makes that safe.
-SPA_ENG_URL = "http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
-SPA_ENG_SHA256 = "0c4fd7825d3d872488d38c157f784e035edab4f2ff0df25a2a208790ecb5b58f"
-SHAKESPEARE_URL = TF_DATA + "shakespeare.txt"
-SHAKESPEARE_SHA256 = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
-SP500_SHA256 = "baf4e47ab3d5f1328ab22772a836f3579af810d861a95742fd472f33ba180a7c"
-MNIST_URL = KERAS_DATASETS + "mnist.npz"
-# Pinned by Keras in keras/src/datasets/mnist.py.
-MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
+_KERAS_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+_TF_DATA = "https://storage.googleapis.com/download.tensorflow.org/data/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,19 +67,20 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="imdb_reviews",
             fname="aclImdb_v1.tar.gz",
-            url=ACLIMDB_URL,
-            sha256=None,
-            size=None,
+            url="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+            sha256="c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
+            size=84_125_825,
             license="no explicit license; research use, cite Maas et al. (ACL 2011)",
             loader="load_imdb",
             description="Stanford Large Movie Review Dataset v1: 50,000 labelled reviews",
-            hash_source="unknown offline: pass file_hash= to pin it; structure is checked",
+            hash_source="published with the file by public dataset registries (e.g. Julia's "
+                        "MLDatasets); not recomputed here",
         ),
         DatasetInfo(
             name="imdb_reviews_labeled",
             fname="aclImdb_labeled.tar.gz",
             url=None,
-            sha256=ACLIMDB_LABELED_SHA256,
+            sha256="caddd9bb065fd8e34c1c7cb26bc7dd459c62c83a8b0a8c7cf1a743fbe9032e8e",
             size=29_958_442,
             license="as imdb_reviews",
             loader="load_imdb",
@@ -101,8 +90,9 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="imdb_npz",
             fname="imdb.npz",
-            url=IMDB_NPZ_URL,
-            sha256=IMDB_NPZ_SHA256,
+            url=_KERAS_DATASETS + "imdb.npz",
+            # Pinned by Keras in keras/src/datasets/imdb.py (a test re-reads it there).
+            sha256="69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
             size=None,
             license="as imdb_reviews (pre-tokenised by the Keras team)",
             loader="load_imdb_npz",
@@ -112,8 +102,8 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="imdb_word_index",
             fname="imdb_word_index.json",
-            url=IMDB_WORD_INDEX_URL,
-            sha256=IMDB_WORD_INDEX_SHA256,
+            url=_KERAS_DATASETS + "imdb_word_index.json",
+            sha256="027313fe9a320280f3bf0fac5baf58c4a683cf39a7ed9c3d3d3912bde4284cf6",
             size=1_641_221,
             license="as imdb_reviews",
             loader="load_imdb_npz",
@@ -123,8 +113,9 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="spa_eng",
             fname="spa-eng.zip",
-            url=SPA_ENG_URL,
-            sha256=SPA_ENG_SHA256,
+            # The TF tutorial's URL, plain http as published; the pinned sha256 makes it safe.
+            url="http://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip",
+            sha256="0c4fd7825d3d872488d38c157f784e035edab4f2ff0df25a2a208790ecb5b58f",
             size=2_638_744,
             license="CC BY 2.0 (Tatoeba); attribution www.manythings.org/anki and tatoeba.org",
             loader="load_translation",
@@ -134,8 +125,8 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="shakespeare",
             fname="shakespeare.txt",
-            url=SHAKESPEARE_URL,
-            sha256=SHAKESPEARE_SHA256,
+            url=_TF_DATA + "shakespeare.txt",
+            sha256="86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
             size=1_115_394,
             license="public domain text (tiny-shakespeare, karpathy/char-rnn)",
             loader="load_shakespeare",
@@ -146,7 +137,7 @@ DATASETS: dict[str, DatasetInfo] = {
             name="sp500",
             fname="sp500_daily_1927_2023.csv",
             url=None,
-            sha256=SP500_SHA256,
+            sha256="baf4e47ab3d5f1328ab22772a836f3579af810d861a95742fd472f33ba180a7c",
             size=2_519_966,
             license="Yahoo Finance terms of use (^GSPC history; personal and educational use)",
             loader="load_stocks",
@@ -156,8 +147,9 @@ DATASETS: dict[str, DatasetInfo] = {
         DatasetInfo(
             name="mnist",
             fname="mnist.npz",
-            url=MNIST_URL,
-            sha256=MNIST_SHA256,
+            url=_KERAS_DATASETS + "mnist.npz",
+            # Pinned by Keras in keras/src/datasets/mnist.py (a test re-reads it there).
+            sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
             size=None,
             license="CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)",
             loader="load_digit_strips(images='mnist')",
@@ -250,20 +242,25 @@ def download(
     cache_dir: str | os.PathLike | None = None,
     origin: str | None = None,
     file_hash: str | None = None,
+    deadline: float = _cache.DEFAULT_DEADLINE,
+    verbose: int = 1,
 ) -> pathlib.Path:
-    """Make `name` available locally: shared copy, cached copy, or a hash-checked download.
+    """Make `name` available locally: cached copy, data-folder copy, or a checked download.
 
     Args:
         name: a registry key (see `list_datasets`).
         cache_dir: cache folder.
         origin: URL overriding the canonical one (mirrors, tests).
-        file_hash: sha256 overriding the pinned one.
+        file_hash: sha256 overriding the pinned one (a mirror's different file).
+        deadline: seconds the whole download may take.
+        verbose: 1 shows a progress bar while downloading.
 
     Returns:
         Path to the file (for packaged data, the file inside the installed package).
 
     Raises:
-        DataUnavailableError: offline and not on disk, or the dataset has no URL.
+        DataUnavailableError: offline and not on disk, the dataset has no URL, or the
+            download missed its deadline.
         CorruptDataError: the file does not match its sha256.
 
     Example:
@@ -280,7 +277,50 @@ def download(
             )
         return path
     return _cache.fetch(info.fname, origin or info.url, sha256=file_hash or info.sha256,
-                        cache_dir=cache_dir)
+                        cache_dir=cache_dir, deadline=deadline, verbose=verbose)
+
+
+def find_local(name: str, *, cache_dir: str | os.PathLike | None = None
+               ) -> pathlib.Path | None:
+    """The hash-checked local copy of `name`, or None; never downloads."""
+    info = get_info(name)
+    if info.package is not None:
+        return _package_path(info)
+    return _cache.find_local(info.fname, info.sha256, cache_dir)
+
+
+def read_dataset_file(
+    name: str,
+    read: Callable[[pathlib.Path], T],
+    *,
+    origin: str | None = None,
+    file_hash: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> T:
+    """Fetch `name` (local copy or checked download), then `read` it.
+
+    When `read` finds the file unreadable (`CorruptDataError`), a copy this package
+    downloaded is deleted so the next call fetches a fresh one; anyone else's file stays.
+
+    Args:
+        name: a registry key.
+        read: turns the file's path into data; raises `CorruptDataError` on a bad file.
+        origin: URL overriding the registry's (mirrors, tests).
+        file_hash: sha256 overriding the registry's pin.
+        cache_dir: cache folder.
+
+    Returns:
+        What `read` returned.
+
+    Example:
+        >>> text = read_dataset_file("shakespeare", pathlib.Path.read_text)  # doctest: +SKIP
+    """
+    path = download(name, cache_dir=cache_dir, origin=origin, file_hash=file_hash)
+    try:
+        return read(path)
+    except CorruptDataError:
+        _cache.discard(path, cache_dir)
+        raise
 
 
 def verify(name: str, *, cache_dir: str | os.PathLike | None = None) -> dict:
@@ -344,7 +384,7 @@ def _cli_download(args) -> int:
     for name in names:
         try:
             print(f"{name}: {download(name, cache_dir=args.cache_dir)}")
-        except (DataUnavailableError, ValueError) as error:
+        except (DataUnavailableError, OSError, ValueError) as error:
             failed += 1
             print(f"{name}: FAILED: {error}")
     return 1 if failed else 0
@@ -386,7 +426,7 @@ def register_cli(subparsers) -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="datasets_command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--cache-dir", default=None,
-                        help=f"cache folder (default: ${_cache.ENV_VAR} or datasets/.cache)")
+                        help=f"cache folder (default: ${_cache.CACHE_ENV_VAR} or datasets/.cache)")
 
     listing = commands.add_parser("list", parents=[common], help="what exists and where it is")
     listing.add_argument("--json", action="store_true", help="machine-readable output")

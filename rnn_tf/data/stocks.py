@@ -2,19 +2,23 @@
 
 Where the prices come from:
 
-- `ticker` in AAPL, GOOG, IBM, MSFT (and FB): the `bokeh-sampledata` package, offline,
-  public domain (Quandl WIKI, 2000-2013), split-adjusted close by default;
-- `ticker="SP500"` (or `"^GSPC"`): the shared `sp500_daily_1927_2023.csv` (no public URL;
-  pass `origin=` to download a copy from a mirror);
+- `ticker="SP500"` (the default, or `"^GSPC"`): `sp500_daily_1927_2023.csv` from a data
+  folder or the cache (no public URL; pass `origin=` to download a copy from a mirror).
+  With `source="auto"` and no copy on this machine, the real AAPL prices below are used
+  instead, with a logged warning;
+- `ticker` in AAPL, GOOG, IBM, MSFT (and FB): the `bokeh-sampledata` package (a dependency,
+  so real on any machine, offline), public domain (Quandl WIKI, 2000-2013), split-adjusted
+  close in USD by default;
 - `csv_path=`: any CSV with `Date` and `Close` columns (read with pandas);
 - `provider="yfinance"`: Yahoo Finance through the optional `yfinance` package;
 - offline fallback: `synthetic_prices`, geometric Brownian motion with regime changes,
-  labelled `source="synthetic"`.
+  labelled `source="offline"`, used only when asked for or when nothing real is available.
 
 The series is split chronologically into train | validation | test, windows are cut inside
 each part only (no window straddles two splits), and the `StandardScaler` is fitted on the
-training part alone. Targets are prices or log returns; either way the naive forecast
-"tomorrow = today" is scored in price units, the bar every model has to beat.
+training part alone. Targets are prices or log returns; `to_prices` and `metrics` turn a
+model's outputs back into prices, so any forecast (a model's, or a baseline computed from
+`last_price`) is scored in the same units.
 """
 
 from __future__ import annotations
@@ -28,12 +32,11 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from rnn_tf._checks import check_positive_int
-from rnn_tf.data import _cache
-from rnn_tf.data._cache import DataUnavailableError
+from rnn_tf.data import registry
 from rnn_tf.data._common import (
+    OFFLINE,
     REAL,
     SPLITS,
-    SYNTHETIC,
     ArraySplits,
     check_fractions,
     check_source,
@@ -41,12 +44,13 @@ from rnn_tf.data._common import (
     make_dataset,
     split_counts,
 )
-from rnn_tf.data.registry import SP500_SHA256
+from rnn_tf.data.errors import DataUnavailableError
 
 logger = logging.getLogger("rnn_tf.data")
 
 SP500 = "SP500"
-SP500_FNAME = "sp500_daily_1927_2023.csv"
+# Real prices used by source="auto" when the S&P 500 file is not on this machine.
+SUBSTITUTE_TICKER = "AAPL"
 _SP500_ALIASES = {"SP500", "^GSPC", "GSPC", "S&P500"}
 TARGETS = ("price", "log_return")
 PROVIDERS = ("auto", "yfinance")
@@ -55,7 +59,7 @@ MISSING = ("drop", "ffill")
 
 @dataclasses.dataclass
 class StockData(ArraySplits):
-    """Scaled forecasting windows, their dates, the scaler and the naive baseline.
+    """Scaled forecasting windows, their dates, the scaler, and what the series is.
 
     Attributes:
         train: shuffled `tf.data.Dataset` of `(x (lookback, 1), y (horizon,))` batches.
@@ -67,23 +71,22 @@ class StockData(ArraySplits):
         split_dates: `{split: (first day, last day)}` of the rows each split was cut from.
         last_price: `{split: (n,)}` price on each window's last input day ("today").
         target_prices: `{split: (n, horizon)}` true prices on the target days.
-        baseline_predictions: `{split: (n, horizon)}` the naive forecast: `last_price` repeated.
-        baseline_metrics: `{split: {"mae": float, "rmse": float}}` of it, in price units.
         scaler: `StandardScaler` fitted on the training split's values only.
         prices: the clean daily price series (DatetimeIndex).
         ticker: what was loaded ("AAPL", "SP500", a CSV name, "synthetic").
         target: "price" or "log_return".
         lookback: input days per window.
         horizon: target days per window.
-        source: "real" or "synthetic".
+        source: "real", or "offline" for the synthetic fallback.
+        units: what one price is: "index points" (S&P 500), "USD" (bokeh-sampledata
+            stocks), "price" (a CSV or yfinance), "synthetic price units".
+        label: one line for titles and printouts, e.g. "S&P 500 index (^GSPC), daily close".
     """
 
     dates: dict[str, np.ndarray]
     split_dates: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
     last_price: dict[str, np.ndarray]
     target_prices: dict[str, np.ndarray]
-    baseline_predictions: dict[str, np.ndarray]
-    baseline_metrics: dict[str, dict[str, float]]
     scaler: StandardScaler
     prices: pd.Series
     ticker: str
@@ -91,6 +94,8 @@ class StockData(ArraySplits):
     lookback: int
     horizon: int
     source: str
+    units: str
+    label: str
 
     def to_prices(self, y_scaled, split: str) -> np.ndarray:
         """Scaled model outputs `(n, horizon)` of `split` back to prices.
@@ -111,7 +116,7 @@ class StockData(ArraySplits):
         return self.last_price[split][:, None] * np.exp(np.cumsum(unscaled, axis=1))
 
     def metrics(self, y_scaled, split: str) -> dict[str, float]:
-        """MAE and RMSE in price units of scaled predictions, comparable with the baseline."""
+        """MAE and RMSE, in price units, of scaled model outputs for `split`."""
         return _errors(self.to_prices(y_scaled, split), self.target_prices[split])
 
 
@@ -200,6 +205,10 @@ def read_price_csv(
     return _clean_series(pd.read_csv(path), column, missing, str(path))
 
 
+def _describe(series: pd.Series) -> str:
+    return {"adj_close": "adjusted close", "close": "close"}.get(series.name, str(series.name))
+
+
 def _check_missing(missing: str) -> None:
     if missing not in MISSING:
         raise ValueError(
@@ -209,28 +218,14 @@ def _check_missing(missing: str) -> None:
 
 def bokeh_tickers() -> tuple[str, ...]:
     """Tickers shipped by `bokeh-sampledata` (empty when it is not installed)."""
-    path = _bokeh_csv()
+    path = registry.find_local("bokeh_stocks")
     if path is None:
         return ()
     return tuple(sorted(pd.read_csv(path, usecols=["Ticker"])["Ticker"].unique()))
 
 
-def _bokeh_csv():
-    try:
-        from bokeh_sampledata import package_path
-    except ImportError:
-        return None
-    path = package_path("stocks.csv.gz")
-    return path if path.is_file() else None
-
-
 def _read_bokeh(ticker: str, column: str | None, missing: str) -> pd.Series:
-    path = _bokeh_csv()
-    if path is None:
-        raise DataUnavailableError(
-            "bokeh-sampledata is not installed; pip install bokeh-sampledata (a dependency "
-            "of rnn_tf) for the offline AAPL, GOOG, IBM and MSFT prices")
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(registry.download("bokeh_stocks"))
     frame = frame[frame["Ticker"] == ticker]
     return _clean_series(frame, column, missing, f"bokeh-sampledata {ticker}")
 
@@ -301,7 +296,7 @@ def _windows(values: np.ndarray, lookback: int, horizon: int) -> tuple[np.ndarra
     return view[:, :lookback], view[:, lookback:]
 
 
-def _build(prices: pd.Series, *, ticker, source, target, lookback, horizon,
+def _build(prices: pd.Series, *, ticker, source, units, label, target, lookback, horizon,
            validation_fraction, test_fraction, batch_size, seed, shuffle) -> StockData:
     price_values = prices.to_numpy(dtype="float64")
     day_index = prices.index.to_numpy()
@@ -340,7 +335,6 @@ def _build(prices: pd.Series, *, ticker, source, target, lookback, horizon,
         dates[split] = value_dates[anchors + 1]
         last[split] = value_prices[anchors]
         truth[split] = value_prices[anchors[:, None] + 1 + np.arange(horizon)]
-    baseline = {split: np.repeat(last[split][:, None], horizon, axis=1) for split in SPLITS}
     return StockData(
         train=make_dataset(x["train"], y["train"], batch_size=batch_size, shuffle=shuffle,
                            seed=seed),
@@ -348,14 +342,12 @@ def _build(prices: pd.Series, *, ticker, source, target, lookback, horizon,
         test=make_dataset(x["test"], y["test"], batch_size=batch_size),
         x_train=x["train"], y_train=y["train"], x_val=x["validation"], y_val=y["validation"],
         x_test=x["test"], y_test=y["test"], dates=dates, split_dates=spans, last_price=last,
-        target_prices=truth, baseline_predictions=baseline,
-        baseline_metrics={split: _errors(baseline[split], truth[split]) for split in SPLITS},
-        scaler=scaler, prices=prices, ticker=ticker, target=target, lookback=lookback,
-        horizon=horizon, source=source)
+        target_prices=truth, scaler=scaler, prices=prices, ticker=ticker, target=target,
+        lookback=lookback, horizon=horizon, source=source, units=units, label=label)
 
 
 def load_stocks(
-    ticker: str = "AAPL",
+    ticker: str = SP500,
     *,
     source: str = "auto",
     csv_path: str | os.PathLike | None = None,
@@ -374,16 +366,19 @@ def load_stocks(
     missing: str = "drop",
     num_days: int = 2520,
     origin: str | None = None,
-    file_hash: str | None = SP500_SHA256,
+    file_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> StockData:
     """Daily prices cut into (lookback -> horizon) windows, split by time, scaled on train.
 
     Args:
-        ticker: "AAPL", "GOOG", "IBM", "MSFT" (bokeh-sampledata, offline), "SP500" (shared
-            CSV), or any symbol with `provider="yfinance"`. Only a label with `csv_path`.
-        source: "real" (error if unavailable), "offline" (`synthetic_prices` only), or
-            "auto" (real when available, else the fallback with a logged warning).
+        ticker: "SP500" (a data folder or the cache), "AAPL", "GOOG", "IBM", "MSFT"
+            (bokeh-sampledata, offline), or any symbol with `provider="yfinance"`. Only a
+            label with `csv_path`.
+        source: "real" (the prices asked for, or an error), "offline" (`synthetic_prices`
+            only), or "auto": real when available (for "SP500" without a local copy, the
+            real AAPL prices of bokeh-sampledata, with a logged warning), else the
+            synthetic fallback with a logged warning. `StockData.source` says which.
         csv_path: read this CSV (Date and Close columns) instead.
         provider: "auto" (bokeh-sampledata / shared CSV) or "yfinance" (online, optional).
         column: price column; default "adj_close" when present (split-adjusted), else "close".
@@ -400,7 +395,7 @@ def load_stocks(
         missing: "drop" or "ffill" for missing prices in a CSV.
         num_days: length of the synthetic fallback series.
         origin: URL to download the S&P 500 CSV from (it has no canonical public URL).
-        file_hash: sha256 of the S&P 500 CSV.
+        file_hash: sha256 of the S&P 500 CSV (default: the registry's pin).
         cache_dir: cache folder.
 
     Returns:
@@ -413,8 +408,8 @@ def load_stocks(
 
     Example:
         >>> data = load_stocks("IBM", lookback=20)
-        >>> data.x_train.shape[1:], data.source, data.baseline_metrics["test"]["mae"] > 0
-        ((20, 1), 'real', True)
+        >>> data.x_train.shape[1:], data.source, data.units
+        ((20, 1), 'real', 'USD')
     """
     check_source(source)
     check_positive_int(lookback, "lookback")
@@ -446,20 +441,47 @@ def load_stocks(
     def window(series: pd.Series) -> pd.Series:
         return series.loc[start:end] if (start or end) else series
 
+    def bokeh(symbol: str) -> StockData:
+        series = _read_bokeh(symbol, column, missing)
+        return _build(window(series), ticker=symbol, source=REAL, units="USD",
+                      label=f"{symbol} daily {_describe(series)} in USD (bokeh-sampledata)",
+                      **options)
+
+    def sp500() -> StockData:
+        series = registry.read_dataset_file(
+            "sp500", lambda path: read_price_csv(path, column=column, missing=missing),
+            origin=origin, file_hash=file_hash, cache_dir=cache_dir)
+        return _build(window(series), ticker=SP500, source=REAL, units="index points",
+                      label=f"S&P 500 index (^GSPC), daily {_describe(series)}", **options)
+
     def real() -> StockData:
         if csv_path is not None:
-            series, label = read_price_csv(csv_path, column=column, missing=missing), name
-        elif provider == "yfinance":
-            series, label = _read_yfinance(name, column, missing, start, end), name
-        elif name in _SP500_ALIASES:
-            path = _cache.fetch(SP500_FNAME, origin, sha256=file_hash, cache_dir=cache_dir)
-            series, label = read_price_csv(path, column=column, missing=missing), SP500
-        else:
-            series, label = _read_bokeh(name, column, missing), name
-        return _build(window(series), ticker=label, source=REAL, **options)
+            series = read_price_csv(csv_path, column=column, missing=missing)
+            return _build(window(series), ticker=name, source=REAL, units="price",
+                          label=f"{name} daily {_describe(series)} ({os.fspath(csv_path)})",
+                          **options)
+        if provider == "yfinance":
+            series = _read_yfinance(name, column, missing, start, end)
+            return _build(window(series), ticker=name, source=REAL, units="price",
+                          label=f"{name} daily close (Yahoo Finance)", **options)
+        if name not in _SP500_ALIASES:
+            return bokeh(name)
+        if source == "real":
+            return sp500()
+        try:
+            return sp500()
+        except DataUnavailableError as error:
+            logger.warning(
+                "The S&P 500 file is not on this machine, so the real %s daily prices of "
+                "bokeh-sampledata are used instead (pass source='real' to make this an "
+                "error). Reason: %s", SUBSTITUTE_TICKER, error)
+            return bokeh(SUBSTITUTE_TICKER)
 
     def offline() -> StockData:
         series = window(synthetic_prices(num_days, seed=seed))
-        return _build(series, ticker="synthetic", source=SYNTHETIC, **options)
+        return _build(series, ticker="synthetic", source=OFFLINE,
+                      units="synthetic price units",
+                      label="synthetic prices (geometric Brownian motion), NOT real data",
+                      **options)
 
     return choose(source, f"stock prices ({ticker})", real, offline)

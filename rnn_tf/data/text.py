@@ -23,12 +23,11 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_tf._checks import check_positive_int
-from rnn_tf.data import _cache
-from rnn_tf.data._cache import CorruptDataError
+from rnn_tf.data import registry
 from rnn_tf.data._common import (
+    OFFLINE,
     REAL,
     SPLITS,
-    SYNTHETIC,
     ArraySplits,
     check_fractions,
     check_source,
@@ -36,7 +35,7 @@ from rnn_tf.data._common import (
     make_dataset,
     split_counts,
 )
-from rnn_tf.data.registry import SHAKESPEARE_SHA256, SHAKESPEARE_URL
+from rnn_tf.data.errors import CorruptDataError
 
 # Public domain (Sonnets 18, 116, 130; Hamlet III.1; Macbeth V.5), ASCII punctuation.
 PASSAGES = """\
@@ -247,8 +246,8 @@ def load_shakespeare(
     test_fraction: float = 0.1,
     max_chars: int | None = None,
     seed: int = 0,
-    origin: str = SHAKESPEARE_URL,
-    file_hash: str | None = SHAKESPEARE_SHA256,
+    origin: str | None = None,
+    file_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> CharTextData:
     """Shakespeare as next-character sequences for a char-level language model.
@@ -264,8 +263,8 @@ def load_shakespeare(
         max_chars: use only the first `max_chars` characters (quick runs); the fallback
             generates this many (default 100,000).
         seed: shuffling seed (and the fallback's generator).
-        origin: URL of `shakespeare.txt`.
-        file_hash: its sha256 (default: the canonical file's).
+        origin: URL of `shakespeare.txt` (default: the registry's).
+        file_hash: its sha256 (default: the registry's pin).
         cache_dir: cache folder.
 
     Returns:
@@ -290,16 +289,12 @@ def load_shakespeare(
                    test_fraction=test_fraction, batch_size=batch_size, seed=seed)
 
     def real() -> CharTextData:
-        path = _cache.fetch("shakespeare.txt", origin, sha256=file_hash, cache_dir=cache_dir)
-        try:
-            text = read_text(path)
-        except CorruptDataError:
-            _cache.discard(path, cache_dir)
-            raise
+        text = registry.read_dataset_file("shakespeare", read_text, origin=origin,
+                                          file_hash=file_hash, cache_dir=cache_dir)
         return _build(text[:max_chars], source=REAL, name="shakespeare", **options)
 
     def offline() -> CharTextData:
-        return _build(synthetic_play(max_chars or 100_000, seed), source=SYNTHETIC,
+        return _build(synthetic_play(max_chars or 100_000, seed), source=OFFLINE,
                       name="synthetic_play", **options)
 
     return choose(source, "Shakespeare text", real, offline)

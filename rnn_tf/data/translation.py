@@ -31,19 +31,18 @@ import numpy as np
 import tensorflow as tf
 
 from rnn_tf._checks import check_positive_int
-from rnn_tf.data import _cache
-from rnn_tf.data._cache import CorruptDataError
+from rnn_tf.data import registry
 from rnn_tf.data._common import (
+    OFFLINE,
     REAL,
     SPLITS,
-    SYNTHETIC,
     check_fractions,
     check_source,
     choose,
     make_dataset,
     random_split,
 )
-from rnn_tf.data.registry import SPA_ENG_SHA256, SPA_ENG_URL
+from rnn_tf.data.errors import CorruptDataError
 
 logger = logging.getLogger("rnn_tf.data")
 
@@ -341,8 +340,8 @@ def load_translation(
     batch_size: int = 64,
     seed: int = 0,
     max_pairs: int | None = None,
-    origin: str = SPA_ENG_URL,
-    file_hash: str | None = SPA_ENG_SHA256,
+    origin: str | None = None,
+    file_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
 ) -> TranslationData:
     """English -> Spanish pairs as encoder / decoder id arrays and `tf.data` pipelines.
@@ -359,8 +358,8 @@ def load_translation(
         batch_size: batch size of the datasets.
         seed: split, sampling and shuffling seed.
         max_pairs: keep a seeded random sample of this many pairs (after the length filter).
-        origin: URL of `spa-eng.zip`.
-        file_hash: its sha256 (default: the canonical file's).
+        origin: URL of `spa-eng.zip` (default: the registry's).
+        file_hash: its sha256 (default: the registry's pin).
         cache_dir: cache folder.
 
     Returns:
@@ -368,7 +367,8 @@ def load_translation(
 
     Raises:
         DataUnavailableError: source="real" and the zip is neither local nor downloadable.
-        CorruptDataError: the zip fails its hash or cannot be read (a cached copy is deleted).
+        CorruptDataError: the zip fails its hash or cannot be read (a copy rnn_tf
+            downloaded is deleted).
 
     Example:
         >>> data = load_translation(source="offline", sequence_length=8)
@@ -391,15 +391,11 @@ def load_translation(
                    batch_size=batch_size, seed=seed, max_pairs=max_pairs)
 
     def real() -> TranslationData:
-        path = _cache.fetch("spa-eng.zip", origin, sha256=file_hash, cache_dir=cache_dir)
-        try:
-            pairs = read_spa_eng(path)
-        except CorruptDataError:
-            _cache.discard(path, cache_dir)
-            raise
+        pairs = registry.read_dataset_file("spa_eng", read_spa_eng, origin=origin,
+                                           file_hash=file_hash, cache_dir=cache_dir)
         return _build(pairs, source=REAL, name="spa-eng", **options)
 
     def offline() -> TranslationData:
-        return _build(number_pairs(), source=SYNTHETIC, name="synthetic_numbers", **options)
+        return _build(number_pairs(), source=OFFLINE, name="synthetic_numbers", **options)
 
     return choose(source, "English-Spanish translation", real, offline)

@@ -7,31 +7,34 @@ from tiny_files import sha256
 
 from rnn_tf.data import _cache
 from rnn_tf.data._cache import CorruptDataError, DataUnavailableError
-from rnn_tf.data._cache import shared_data_dirs as real_shared_data_dirs
 from rnn_tf.data._common import check_fractions, check_source, choose
 
 
 def test_cache_dir_argument_beats_env_beats_checkout(monkeypatch, tmp_path):
-    monkeypatch.delenv(_cache.ENV_VAR, raising=False)
     assert _cache.resolve_cache_dir() == _cache.repo_root() / "datasets" / ".cache"
-    monkeypatch.setenv(_cache.ENV_VAR, str(tmp_path / "env"))
+    monkeypatch.setenv(_cache.CACHE_ENV_VAR, str(tmp_path / "env"))
     assert _cache.resolve_cache_dir() == tmp_path / "env"
     assert _cache.resolve_cache_dir(tmp_path / "arg") == tmp_path / "arg"
 
 
+def test_the_data_folder_variable_never_becomes_the_download_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv(_cache.ENV_VAR, str(tmp_path))
+    assert _cache.resolve_cache_dir() == _cache.repo_root() / "datasets" / ".cache"
+    assert tmp_path in _cache.shared_data_dirs()
+
+
 def test_cache_dir_outside_a_checkout_is_home(monkeypatch, tmp_path):
-    monkeypatch.delenv(_cache.ENV_VAR, raising=False)
     monkeypatch.setattr(_cache, "repo_root", lambda: None)
     monkeypatch.setenv("HOME", str(tmp_path))
     assert _cache.resolve_cache_dir() == tmp_path / ".rnn_tf"
 
 
 def test_shared_data_dirs_include_env_and_sibling_shared_folder(monkeypatch, tmp_path):
+    sibling = tmp_path / "shared" / "data"
+    sibling.mkdir(parents=True)
+    monkeypatch.setattr(_cache, "checkout_data_dir", lambda: sibling)
     monkeypatch.setenv(_cache.ENV_VAR, str(tmp_path))
-    dirs = real_shared_data_dirs()
-    assert dirs[0] == tmp_path
-    sibling = _cache.repo_root().parent / "shared" / "data"
-    assert (sibling in dirs) == sibling.is_dir()
+    assert _cache.shared_data_dirs() == [tmp_path, sibling]
 
 
 def test_download_then_cache_hit_makes_one_request(http_server, cache):
@@ -53,14 +56,15 @@ def test_hash_mismatch_raises_and_leaves_nothing_in_cache(http_server, cache):
     assert not (cache / "file.txt").exists()
 
 
-def test_stale_cached_copy_is_downloaded_again(http_server, cache, caplog):
-    (http_server.root / "file.txt").write_text("fresh")
-    (cache / "file.txt").write_text("stale")
+def test_a_stale_copy_downloaded_earlier_is_downloaded_again(http_server, cache, caplog):
+    (http_server.root / "file.txt").write_text("old release")
+    _cache.fetch("file.txt", http_server.url("file.txt"), cache_dir=cache)
+    (http_server.root / "file.txt").write_text("new release")  # and a new pinned hash
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
         path = _cache.fetch("file.txt", http_server.url("file.txt"),
                             sha256=sha256(http_server.root / "file.txt"), cache_dir=cache)
-    assert path.read_text() == "fresh"
-    assert http_server.requests["file.txt"] == 1
+    assert path.read_text() == "new release"
+    assert http_server.requests["file.txt"] == 2
     assert "downloaded again" in caplog.text
 
 
@@ -87,15 +91,17 @@ def test_shared_copy_is_checked_against_its_sha256sums(monkeypatch, tmp_path, ca
         _cache.fetch("data.csv", None, cache_dir=cache)
 
 
-def test_discard_only_deletes_inside_the_cache(tmp_path, cache):
+def test_discard_only_deletes_what_it_downloaded_into_the_cache(http_server, tmp_path, cache):
     outside = tmp_path / "shared.txt"
     outside.write_text("keep")
-    inside = cache / "bad.txt"
-    inside.write_text("bad")
-    assert not _cache.discard(outside, cache)
-    assert outside.exists()
-    assert _cache.discard(inside, cache)
-    assert not inside.exists()
+    by_hand = cache / "by-hand.txt"
+    by_hand.write_text("keep too")
+    (http_server.root / "bad.txt").write_text("unreadable")
+    downloaded = _cache.fetch("bad.txt", http_server.url("bad.txt"), cache_dir=cache)
+    assert not _cache.discard(outside, cache) and outside.exists()
+    assert not _cache.discard(by_hand, cache) and by_hand.exists()
+    assert _cache.discard(downloaded, cache)
+    assert not downloaded.exists()
 
 
 def test_unknown_source_names_the_argument():

@@ -20,9 +20,14 @@ def served_aclimdb(http_server):
     return http_server
 
 
+def _tiny_hash(server) -> str:
+    return sha256(server.root / "aclImdb_v1.tar.gz")
+
+
 def test_aclimdb_download_tokenise_and_cache_hit(served_aclimdb, cache):
     url = served_aclimdb.url("aclImdb_v1.tar.gz")
-    data = load_imdb(source="real", origin=url, cache_dir=cache, **SMALL)
+    data = load_imdb(source="real", origin=url, file_hash=_tiny_hash(served_aclimdb),
+                     cache_dir=cache, **SMALL)
     assert (data.source, data.name) == ("real", "aclImdb")
     assert data.x_train.shape == (6, 12) and data.x_val.shape == (2, 12)
     assert data.x_test.shape == (8, 12) and data.x_train.dtype == np.int32
@@ -36,14 +41,15 @@ def test_aclimdb_download_tokenise_and_cache_hit(served_aclimdb, cache):
     x, y = next(iter(data.train))
     assert x.shape == (4, 12) and y.shape == (4,)
 
-    again = load_imdb(source="real", origin=url, cache_dir=cache, **SMALL)
+    again = load_imdb(source="real", origin=url, file_hash=_tiny_hash(served_aclimdb),
+                      cache_dir=cache, **SMALL)
     np.testing.assert_array_equal(again.x_train, data.x_train)
     assert served_aclimdb.requests["aclImdb_v1.tar.gz"] == 1
 
 
 def test_vectorizer_is_fitted_on_the_training_split_only(served_aclimdb, cache):
     data = load_imdb(source="real", origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
-                     cache_dir=cache, **SMALL)
+                     file_hash=_tiny_hash(served_aclimdb), cache_dir=cache, **SMALL)
     assert "test" not in data.vocabulary  # "(test i)" appears only in test reviews
 
 
@@ -51,14 +57,21 @@ def test_user_supplied_hash_mismatch_raises_and_removes_the_file(served_aclimdb,
     with pytest.raises(CorruptDataError, match="sha256"):
         load_imdb(source="real", origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
                   file_hash="0" * 64, cache_dir=cache, **SMALL)
-    assert list(cache.iterdir()) == []
+    assert [p for p in cache.iterdir() if not p.name.startswith(".")] == []
+
+
+def test_the_official_archives_pinned_hash_rejects_another_archive(served_aclimdb, cache):
+    with pytest.raises(CorruptDataError, match="c40f74a18d3b61f90feba1e17730e0d38e8b97c05"):
+        load_imdb(source="real", origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
+                  cache_dir=cache, **SMALL)
+    assert not (cache / "aclImdb_v1.tar.gz").exists()
 
 
 def test_truncated_archive_is_a_clear_error_and_is_removed(http_server, cache):
     truncate(write_aclimdb(http_server.root / "aclImdb_v1.tar.gz", per_class=40), 0.5)
     with pytest.raises(CorruptDataError, match="truncated or damaged"):
         load_imdb(source="real", origin=http_server.url("aclImdb_v1.tar.gz"),
-                  cache_dir=cache, **SMALL)
+                  file_hash=_tiny_hash(http_server), cache_dir=cache, **SMALL)
     assert not (cache / "aclImdb_v1.tar.gz").exists()
 
 
@@ -66,7 +79,7 @@ def test_archive_without_the_aclimdb_layout_is_rejected(http_server, cache):
     write_aclimdb(http_server.root / "aclImdb_v1.tar.gz", labels=("pos",))
     with pytest.raises(CorruptDataError, match="aclImdb/train/neg/"):
         load_imdb(source="real", origin=http_server.url("aclImdb_v1.tar.gz"),
-                  cache_dir=cache, **SMALL)
+                  file_hash=_tiny_hash(http_server), cache_dir=cache, **SMALL)
 
 
 def test_max_examples_keeps_both_classes(tmp_path):
@@ -120,7 +133,11 @@ def test_npz_num_words_maps_rare_words_to_oov(served_npz, cache):
 
 def test_npz_is_never_loaded_without_a_hash(served_npz, cache):
     with pytest.raises(ValueError, match="file_hash"):
+        _npz(served_npz, cache, file_hash="")
+    # None means the registry's pin (Keras's), which this tiny file does not match.
+    with pytest.raises(CorruptDataError, match="sha256"):
         _npz(served_npz, cache, file_hash=None)
+    assert not (cache / "imdb.npz").exists()
 
 
 def test_npz_hash_mismatch_raises_and_removes_the_file(served_npz, cache):
@@ -167,7 +184,7 @@ def test_synthetic_reviews_are_deterministic_under_a_seed():
 def test_offline_fallback_is_deterministic_and_labelled(loader):
     first = loader(source="offline", max_examples=100, max_length=24, seed=5)
     second = loader(source="offline", max_examples=100, max_length=24, seed=5)
-    assert first.source == second.source == "synthetic"
+    assert first.source == second.source == "offline"
     np.testing.assert_array_equal(first.x_train, second.x_train)
     np.testing.assert_array_equal(first.y_test, second.y_test)
     batch_a, batch_b = next(iter(first.train)), next(iter(second.train))
@@ -184,7 +201,7 @@ def test_auto_falls_back_with_warning_when_offline(http_server, cache, caplog):
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
         data = load_imdb(source="auto", origin=http_server.url("absent.tar.gz"),
                          cache_dir=cache, max_examples=40, **SMALL)
-    assert data.source == "synthetic" and "OFFLINE FALLBACK" in caplog.text
+    assert data.source == "offline" and "OFFLINE FALLBACK" in caplog.text
 
 
 def test_real_never_falls_back(http_server, cache):

@@ -39,13 +39,31 @@ def test_every_pinned_hash_is_sha256_hex():
         assert info.url is None or info.url.startswith(("http://", "https://"))
 
 
-@pytest.mark.parametrize("module, pinned", [("imdb", registry.IMDB_NPZ_SHA256),
-                                            ("mnist", registry.MNIST_SHA256)])
-def test_hashes_copied_from_keras_match_its_source(module, pinned):
+@pytest.mark.parametrize("module, name", [("imdb", "imdb_npz"), ("mnist", "mnist")])
+def test_hashes_copied_from_keras_match_its_source(module, name):
     import importlib
 
     source = inspect.getsource(importlib.import_module(f"keras.src.datasets.{module}"))
-    assert pinned in source
+    assert registry.DATASETS[name].sha256 in source
+
+
+def test_the_official_imdb_archive_is_pinned():
+    info = registry.DATASETS["imdb_reviews"]
+    assert info.size == 84_125_825
+    assert info.sha256 == "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe"
+
+
+def test_loaders_name_no_file_url_or_hash_of_their_own():
+    # The registry is the one list: a loader module that spells a file name, URL or pinned
+    # hash would be a second source of truth.
+    import pathlib
+
+    facts = [v for info in registry.DATASETS.values() for v in (info.url, info.sha256) if v]
+    for module in ("imdb", "stocks", "text", "translation", "digit_strips"):
+        source = (pathlib.Path(rnn_tf.data.__file__).parent / f"{module}.py").read_text()
+        assert not [fact for fact in facts if fact in source], module
+        # Files are reached by registry name only, never by file name through the cache.
+        assert "_cache" not in source and "bokeh_sampledata" not in source, module
 
 
 @pytest.mark.needs_shared_data

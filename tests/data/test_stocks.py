@@ -1,6 +1,10 @@
-"""Stock windows: CSV cleaning, chronological splits, train-only scaler, naive baseline."""
+"""Stock windows: CSV cleaning, chronological splits, train-only scaler, real data by default."""
 
 import logging
+import os
+import pathlib
+import shutil
+import subprocess
 import sys
 
 import numpy as np
@@ -8,7 +12,8 @@ import pandas as pd
 import pytest
 from tiny_files import sha256, write_prices_csv
 
-from rnn_tf.data import CorruptDataError, DataUnavailableError
+import rnn_tf
+from rnn_tf.data import CorruptDataError, DataUnavailableError, registry
 from rnn_tf.data.stocks import bokeh_tickers, load_stocks, read_price_csv, synthetic_prices
 
 
@@ -74,16 +79,20 @@ def test_scaler_saw_the_training_log_returns_only():
     np.testing.assert_allclose(data.scaler.scale_, [train.std(ddof=0)])
 
 
-def test_naive_baseline_on_a_known_series(tmp_path):
+def test_today_and_target_prices_on_a_known_series(tmp_path):
     path = write_prices_csv(tmp_path / "line.csv", np.arange(1.0, 101.0))
     data = load_stocks(csv_path=path, lookback=5, horizon=3, validation_fraction=0.2,
                        test_fraction=0.2)
-    # prices rise by 1 a day, so "tomorrow = today" is off by 1, 2, 3 over the horizon
+    # prices rise by 1 a day: the k-th target day is k above "today"
     for split in ("train", "validation", "test"):
-        assert data.baseline_metrics[split]["mae"] == pytest.approx(2.0)
-        assert data.baseline_metrics[split]["rmse"] == pytest.approx(np.sqrt(14 / 3))
-    np.testing.assert_allclose(data.baseline_predictions["test"][:, 0], data.last_price["test"])
-    np.testing.assert_allclose(data.target_prices["test"][:, 0], data.last_price["test"] + 1)
+        np.testing.assert_allclose(data.target_prices[split],
+                                   data.last_price[split][:, None] + np.arange(1, 4))
+    # so "tomorrow = today", scored like a model, is off by 1, 2, 3 over the horizon
+    naive = np.repeat(data.last_price["test"][:, None], 3, axis=1)
+    scaled = data.scaler.transform(naive.reshape(-1, 1)).reshape(naive.shape)
+    assert data.metrics(scaled, "test")["mae"] == pytest.approx(2.0)
+    assert data.metrics(scaled, "test")["rmse"] == pytest.approx(np.sqrt(14 / 3))
+    assert not hasattr(data, "baseline_metrics")  # the baseline is the notebook's lesson
 
 
 @pytest.mark.parametrize("target", ["price", "log_return"])
@@ -141,7 +150,8 @@ def test_synthetic_prices_are_deterministic_and_labelled():
     assert (series > 0).all() and series.iloc[0] == 100.0
     assert isinstance(series.index, pd.DatetimeIndex) and series.index.dayofweek.max() < 5
     first, second = load_stocks(source="offline", seed=2), load_stocks(source="offline", seed=2)
-    assert first.source == "synthetic" and first.ticker == "synthetic"
+    assert first.source == "offline" and first.ticker == "synthetic"
+    assert "NOT real" in first.label
     np.testing.assert_array_equal(first.x_train, second.x_train)
 
 
@@ -168,12 +178,59 @@ def test_sp500_download_with_wrong_hash_is_removed(served_csv, cache):
     assert not (cache / "sp500_daily_1927_2023.csv").exists()
 
 
-def test_sp500_without_a_copy_real_fails_and_auto_falls_back(cache, caplog):
+def test_sp500_without_a_copy_real_fails_and_auto_uses_real_bokeh_prices(cache, caplog):
     with pytest.raises(DataUnavailableError, match="sp500_daily_1927_2023.csv"):
         load_stocks("SP500", source="real", cache_dir=cache)
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
-        data = load_stocks("SP500", source="auto", cache_dir=cache)
-    assert data.source == "synthetic" and "OFFLINE FALLBACK" in caplog.text
+        data = load_stocks(source="auto", cache_dir=cache)  # SP500 is the default
+    assert (data.source, data.ticker, data.units) == ("real", "AAPL", "USD")
+    assert "bokeh-sampledata" in data.label and "AAPL daily prices" in caplog.text
+    assert "OFFLINE FALLBACK" not in caplog.text
+
+
+def test_synthetic_only_when_nothing_real_is_available(monkeypatch, cache, caplog):
+    monkeypatch.setattr(registry, "_package_path", lambda info: None)  # no bokeh-sampledata
+    with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
+        data = load_stocks(source="auto", cache_dir=cache)
+    assert data.source == "offline" and "OFFLINE FALLBACK" in caplog.text
+    assert data.units == "synthetic price units" and "NOT real" in data.label
+
+
+def test_the_series_says_what_it_is():
+    ibm = load_stocks("IBM", lookback=10)
+    assert ibm.units == "USD" and ibm.label.startswith("IBM daily adjusted close")
+
+
+# An installed package: no checkout around it, no data folders, an empty cache, no network.
+INSTALLED = """
+import socket
+
+def refuse(*args, **kwargs):
+    raise OSError("no network in this test")
+
+socket.socket.connect = refuse
+socket.getaddrinfo = refuse
+from rnn_tf.data import load_stocks
+data = load_stocks(source="auto", lookback=10)
+print("RESULT", data.source, data.ticker, data.units, sep="|")
+"""
+
+
+@pytest.mark.timeout(300)
+def test_stocks_are_real_in_an_installed_package_offline(tmp_path):
+    site = tmp_path / "site-packages"
+    shutil.copytree(pathlib.Path(rnn_tf.__file__).parent, site / "rnn_tf",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"PYTHONPATH", "RNN_TF_DATA_DIR", "RNN_TF_CACHE_DIR"}}
+    env.update(PYTHONPATH=str(site), HOME=str(tmp_path / "home"), TF_CPP_MIN_LOG_LEVEL="3",
+               RNN_TF_DATA_DIR=str(tmp_path / "nowhere"))
+    run = subprocess.run([sys.executable, "-c", INSTALLED], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=280)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = [line for line in run.stdout.splitlines() if line.startswith("RESULT")]
+    assert result == ["RESULT|real|AAPL|USD"], run.stdout[-2000:]
+    assert not (tmp_path / "home" / ".rnn_tf").exists()  # nothing was downloaded
 
 
 @pytest.mark.needs_shared_data
@@ -182,4 +239,4 @@ def test_real_shared_sp500(shared_data_dir):
                        target="log_return")
     assert data.source == "real" and data.prices.index[0] >= pd.Timestamp("2000-01-01")
     assert data.prices.index[-1] == pd.Timestamp("2023-12-28")
-    assert data.baseline_metrics["test"]["rmse"] > data.baseline_metrics["test"]["mae"] > 0
+    assert data.units == "index points" and data.label.startswith("S&P 500 index")

@@ -76,7 +76,7 @@ def test_real_never_falls_back_and_auto_warns(http_server, cache, caplog):
         load_shakespeare(source="real", **options)
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
         data = load_shakespeare(source="auto", **options)
-    assert data.source == "synthetic" and "OFFLINE FALLBACK" in caplog.text
+    assert data.source == "offline" and "OFFLINE FALLBACK" in caplog.text
 
 
 def test_synthetic_play_is_deterministic_and_play_shaped():
@@ -89,7 +89,7 @@ def test_synthetic_play_is_deterministic_and_play_shaped():
 def test_offline_fallback_is_deterministic_and_labelled():
     first = load_shakespeare(source="offline", max_chars=8000, seed=3, **SMALL)
     second = load_shakespeare(source="offline", max_chars=8000, seed=3, **SMALL)
-    assert first.source == "synthetic" and first.name == "synthetic_play"
+    assert first.source == "offline" and first.name == "synthetic_play"
     np.testing.assert_array_equal(first.x_train, second.x_train)
     np.testing.assert_array_equal(next(iter(first.train))[0], next(iter(second.train))[0])
 

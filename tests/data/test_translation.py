@@ -139,7 +139,7 @@ def test_zip_without_spa_txt_is_rejected(tmp_path):
 def test_offline_numbers_are_deterministic_and_labelled():
     first = load_translation(source="offline", max_pairs=600, **SMALL)
     second = load_translation(source="offline", max_pairs=600, **SMALL)
-    assert first.source == "synthetic" and first.name == "synthetic_numbers"
+    assert first.source == "offline" and first.name == "synthetic_numbers"
     np.testing.assert_array_equal(first.encoder_inputs["train"], second.encoder_inputs["train"])
     assert first.pairs == second.pairs
     other = load_translation(source="offline", max_pairs=600, seed=1, **SMALL)
