@@ -40,7 +40,7 @@ def test_has_colab_badge_and_parameters_cell(path):
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1
     source = "".join(tagged[0]["source"])
-    for name in ("SMOKE", "DATA_SOURCE", "FIGURES_DIR", "SEED"):
+    for name in ("SMOKE", "FIGURES_DIR", "SEED"):  # DATA_SOURCE only where data is loaded
         assert re.search(rf"^{name}\s*=", source, re.M), name
 
 
