@@ -11,6 +11,7 @@ from rnn_tf.notebooks import find_notebooks, inject_parameters, run_notebook
 NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = find_notebooks(NOTEBOOK_DIR)
 ABSOLUTE_PATH = re.compile(r"""["'](/(home|root|work|tmp|Users)/|[A-Z]:\\)""")
+# Notebooks that generate their own inputs have no DATA_SOURCE parameter to act on.
 
 
 def _cells(path):
@@ -48,6 +49,37 @@ def test_has_colab_badge_and_parameters_cell(path):
 def test_has_no_hard_coded_absolute_paths(path):
     for cell in _cells(path):
         assert not ABSOLUTE_PATH.search("".join(cell["source"]))
+
+
+def _code(path):
+    return [("".join(c["source"]), c) for c in _cells(path) if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_parameter_acts(path):
+    code = _code(path)
+    index = next(
+        i for i, (_, cell) in enumerate(code) if "parameters" in cell["metadata"].get("tags", [])
+    )
+    names = re.findall(r"^(\w+)\s*=", code[index][0], re.M)
+    later = "\n".join(source for source, _ in code[index + 1:])
+    unused = [name for name in names if not re.search(rf"\b{name}\b", later)]
+    assert names and not unused, unused
+
+
+def test_bptt_notebook_writes_the_backward_loop_and_checks_it():
+    sources = "\n".join(source for source, _ in _code(NOTEBOOK_DIR / "01_unfolding_and_bptt.ipynb"))
+    assert "def rnn_bptt(" in sources and "for t in reversed(range(steps))" in sources
+    assert "reference.bptt(" in sources and "tf.GradientTape()" in sources
+    assert re.search(r"^assert max\(reference_gaps.values\(\)\) < ", sources, re.M)
+    assert re.search(r"^assert max\(tape_gaps.values\(\)\) < ", sources, re.M)
+
+
+def test_bptt_notebook_ends_with_exercises_and_a_collapsed_solution():
+    cells = _cells(NOTEBOOK_DIR / "01_unfolding_and_bptt.ipynb")
+    assert "## Exercises" in "".join(cells[-2]["source"])
+    assert cells[-1]["cell_type"] == "code"
+    assert cells[-1]["metadata"]["jupyter"]["source_hidden"] is True
 
 
 def test_injected_parameters_follow_the_parameters_cell():
