@@ -11,7 +11,6 @@ from rnn_tf.notebooks import find_notebooks, inject_parameters, run_notebook
 NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = find_notebooks(NOTEBOOK_DIR)
 ABSOLUTE_PATH = re.compile(r"""["'](/(home|root|work|tmp|Users)/|[A-Z]:\\)""")
-# Notebooks that generate their own inputs have no DATA_SOURCE parameter to act on.
 
 
 def _cells(path):
