@@ -136,7 +136,7 @@ def _vanilla_layer(shape: Shape, *, fused: bool):
     try:
         return VanillaRNN(shape.units, output_dim=shape.output_dim, return_sequences=True,
                           use_fused_bptt=False)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:  # Keras raises ValueError for unknown keywords
         if "use_fused_bptt" not in str(error):
             raise
         raise ContenderUnavailable(

@@ -42,11 +42,25 @@ def _write_text_atomic(path: pathlib.Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def _figure_formats(formats: list[str]) -> tuple[str, ...]:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()
+    unknown = [f for f in formats if f.lower().lstrip(".") not in supported]
+    if unknown:
+        raise UsageError(
+            f"Argument `--formats` must name formats from {sorted(supported)}; "
+            f"received {' '.join(unknown)}"
+        )
+    return tuple(formats)
+
+
 def _figures(args) -> int:
+    formats = _figure_formats(args.formats)
     out = writable_folder(args.out, "--out")
     from rnn_tf.figures import render_all
 
-    paths = render_all(out, formats=tuple(args.formats), quick=args.quick)
+    paths = render_all(out, formats=formats, quick=args.quick)
     print(f"wrote {len(paths)} files to {out}")
     return 0
 

@@ -16,6 +16,19 @@ from benchmarks import contenders, report, timing, train_step
 from benchmarks.contenders import QUICK_SHAPE, ContenderUnavailable, build_contender, make_data
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# `python -m benchmarks` in a Python where `import torch` fails as if it were not installed.
+HIDE_TORCH_AND_RUN = """
+import importlib.abc, runpy, sys
+
+class HideTorch(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, HideTorch())
+sys.argv = ["benchmarks", *sys.argv[1:]]
+runpy.run_module("benchmarks", run_name="__main__", alter_sys=True)
+"""
 
 TRAIN_ROW_KEYS = {
     "name", "label", "framework", "gates", "skipped", "flops_train", "flops_infer",
@@ -40,10 +53,7 @@ def run_bench(*args, torch_absent=False):
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     command = [sys.executable, "-m", "benchmarks", *args]
     if torch_absent:  # a machine without PyTorch: its contender must be skipped, not crash
-        command = [sys.executable, "-c",
-                   "import runpy, sys; sys.modules['torch'] = None; "
-                   "sys.argv = ['benchmarks', *sys.argv[1:]]; "
-                   "runpy.run_module('benchmarks', run_name='__main__')", *args]
+        command = [sys.executable, "-c", HIDE_TORCH_AND_RUN, *args]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT,
                           timeout=900, check=False)
 

@@ -111,3 +111,9 @@ def test_unknown_option_is_a_usage_error():
     assert proc.returncode == 2
     assert "unrecognized arguments: --no-such-option" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_figures_in_an_unknown_format(tmp_path):
+    proc = run_cli("figures", "--out", str(tmp_path), "--formats", "png", "jpeg2000x", "--quick")
+    assert_one_line_error(proc, "--formats", "jpeg2000x")
+    assert list(tmp_path.iterdir()) == []
