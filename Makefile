@@ -40,8 +40,9 @@ reproduce: setup
 figures: setup
 	$(PY) -m rnn_tf figures --out figures
 
+# Benchmarks are a source-checkout tool (the package `benchmarks/`, not installed with rnn_tf).
 bench: setup
-	$(PY) -m rnn_tf bench --out benchmarks/results
+	$(PY) -m benchmarks --out benchmarks/results
 
 wheel: setup
 	$(PY) -m build --wheel --outdir dist .

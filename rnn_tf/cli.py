@@ -1,26 +1,82 @@
-"""The `rnn-tf` command (also `python -m rnn_tf`): figures, notebooks, bench, datasets."""
+"""The `rnn-tf` command (also `python -m rnn_tf`): figures, notebooks, datasets.
+
+The benchmarks are a source-checkout tool with their own command line:
+`python -m benchmarks` (or `make bench`) from the repository root.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import pathlib
 import sys
 
 
+class UsageError(Exception):
+    """A mistake in the command's arguments: printed as one line, exit code 2."""
+
+
+def writable_folder(path: str | os.PathLike, option: str) -> pathlib.Path:
+    """`path` as a folder this process can write into, created if missing.
+
+    Checked before any long work starts, so a typo costs a second, not the whole run.
+    """
+    folder = pathlib.Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"Argument `{option}` must be a folder; received {folder}, a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"Argument `{option}` must be a folder that can be created; received {folder} "
+            f"({error.strerror or error})"
+        ) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"Argument `{option}` must be a writable folder; received {folder}")
+    return folder
+
+
+def _write_text_atomic(path: pathlib.Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def _figure_formats(formats: list[str]) -> tuple[str, ...]:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    supported = FigureCanvasBase.get_supported_filetypes()
+    unknown = [f for f in formats if f.lower().lstrip(".") not in supported]
+    if unknown:
+        raise UsageError(
+            f"Argument `--formats` must name formats from {sorted(supported)}; "
+            f"received {' '.join(unknown)}"
+        )
+    return tuple(formats)
+
+
 def _figures(args) -> int:
+    formats = _figure_formats(args.formats)
+    out = writable_folder(args.out, "--out")
     from rnn_tf.figures import render_all
 
-    paths = render_all(args.out, formats=tuple(args.formats), quick=args.quick)
-    print(f"wrote {len(paths)} files to {args.out}")
+    paths = render_all(out, formats=formats, quick=args.quick)
+    print(f"wrote {len(paths)} files to {out}")
     return 0
 
 
 def _notebooks(args) -> int:
-    from rnn_tf.notebooks import run_notebooks
+    from rnn_tf.notebooks import run_notebooks, select_notebooks
 
-    figures = str(pathlib.Path(args.figures).resolve())
+    try:
+        select_notebooks(args.directory, args.only)
+    except ValueError as error:
+        # The library names its arguments; the command's options are the same names.
+        raise UsageError(str(error).replace("Argument `", "Argument `--")) from None
+    out = writable_folder(args.out, "--out")
+    figures = str(writable_folder(args.figures, "--figures").resolve())
     parameters = {"SMOKE": args.smoke, "DATA_SOURCE": args.data_source, "FIGURES_DIR": figures}
-    runs = run_notebooks(args.directory, args.out, parameters, only=args.only)
+    runs = run_notebooks(args.directory, out, parameters, only=args.only)
     failed = [run.name for run in runs if not run.ok]
     total = sum(run.seconds for run in runs)
     print(f"{len(runs) - len(failed)}/{len(runs)} notebooks ran in {total:.0f} s")
@@ -28,9 +84,8 @@ def _notebooks(args) -> int:
 
     table = results_table(figures)
     if table:
-        results = pathlib.Path(args.out) / "results.md"
-        results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(table + "\n")
+        results = out / "results.md"
+        _write_text_atomic(results, table + "\n")
         print(f"results table: {results}")
     for run in runs:
         if not run.ok:
@@ -38,15 +93,13 @@ def _notebooks(args) -> int:
     return 1 if failed else 0
 
 
-def _bench(args) -> int:
-    from rnn_tf.bench import main as bench_main
-
-    return bench_main(args.bench_args)
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from rnn_tf.data.registry import register_cli
+
     parser = argparse.ArgumentParser(
-        prog="rnn-tf", description="rnn_tf: figures, notebooks, benchmarks and datasets"
+        prog="rnn-tf",
+        description="rnn_tf: figures, notebooks and datasets "
+        "(benchmarks: `python -m benchmarks` in a source checkout)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -65,22 +118,19 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--only", nargs="*", help="run only notebooks whose name contains these")
     notebooks.set_defaults(func=_notebooks)
 
-    bench = sub.add_parser("bench", help="speed and memory benchmarks (see benchmarks/)")
-    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
-    bench.set_defaults(func=_bench)
-
-    try:
-        from rnn_tf.data.registry import register_cli
-    except ImportError:  # the datasets command is optional until the loaders exist
-        register_cli = None
-    if register_cli is not None:
-        register_cli(sub)
+    register_cli(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    """Run one `rnn-tf` command; returns its exit code (2 for a mistake in the arguments)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as error:
+        print(f"{parser.prog} {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 SMOKE mode. Parameters are injected after the cell tagged `parameters` (the
 papermill convention, so papermill users get the same behaviour), the executed
 copy and an HTML rendering are written to the output folder, and a progress line
-with the time is printed per notebook.
+with the time is printed per notebook (and, during a long notebook, every half minute:
+which cell it is on and how long it has run).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import time
 from dataclasses import dataclass
 
 INJECTED_TAG = "injected-parameters"
+# During a notebook, a progress line at most this often (seconds).
+PROGRESS_EVERY_S = 30.0
 
 
 @dataclass
@@ -39,6 +42,49 @@ def find_notebooks(directory: str | pathlib.Path = "notebooks") -> list[pathlib.
             f"Argument `directory` must be a folder of notebooks; received {directory}"
         )
     return sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
+
+
+def select_notebooks(
+    directory: str | pathlib.Path = "notebooks", only: list[str] | None = None
+) -> list[pathlib.Path]:
+    """The numbered notebooks of `directory` whose name contains one of `only` (all if None).
+
+    Raises:
+        ValueError: `directory` is not a folder, holds no numbered notebook, or `only`
+            matches none of them; running nothing is never reported as success.
+    """
+    paths = find_notebooks(directory)
+    if not paths:
+        raise ValueError(
+            "Argument `directory` must hold numbered notebooks (NN_name.ipynb); "
+            f"received {directory}, which has none"
+        )
+    if only:
+        paths = [p for p in paths if any(name in p.stem for name in only)]
+        if not paths:
+            raise ValueError(
+                f"Argument `only` matched no notebook in {directory}; received {only}"
+            )
+    return paths
+
+
+class CellProgress:
+    """`NotebookClient.on_cell_executed` hook: a line every `every_s` seconds of a long run.
+
+    Example: ``[3/9] 03_vanishing_exploding_gradients.ipynb: cell 14/41, 95 s``.
+    """
+
+    def __init__(self, prefix: str, cells: int, every_s: float = PROGRESS_EVERY_S, clock=None):
+        self.prefix, self.cells, self.every_s = prefix, cells, every_s
+        self.clock = clock or time.perf_counter
+        self.start = self.last = self.clock()
+
+    def __call__(self, cell=None, cell_index: int = 0, execute_reply=None) -> None:
+        now = self.clock()
+        if now - self.last >= self.every_s:
+            self.last = now
+            print(f"{self.prefix}: cell {cell_index + 1}/{self.cells}, "
+                  f"{now - self.start:.0f} s", flush=True)
 
 
 def inject_parameters(notebook, parameters: dict) -> None:
@@ -69,8 +115,12 @@ def run_notebook(
     parameters: dict | None = None,
     timeout: int = 3600,
     html: bool = True,
+    progress_prefix: str | None = None,
 ) -> NotebookRun:
-    """Execute one notebook top to bottom; the executed copy (and HTML) go to `out_dir`."""
+    """Execute one notebook top to bottom; the executed copy (and HTML) go to `out_dir`.
+
+    With `progress_prefix`, a long run prints where it is every `PROGRESS_EVERY_S` seconds.
+    """
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -86,6 +136,8 @@ def run_notebook(
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
+    if progress_prefix:
+        client.on_cell_executed = CellProgress(progress_prefix, len(notebook.cells))
     start = time.perf_counter()
     error = None
     try:
@@ -113,17 +165,18 @@ def run_notebooks(
     html: bool = True,
     verbose: bool = True,
 ) -> list[NotebookRun]:
-    """Execute every numbered notebook of `directory` in order, printing a line each."""
-    paths = find_notebooks(directory)
-    if only:
-        paths = [p for p in paths if any(name in p.stem for name in only)]
-        if not paths:
-            raise ValueError(f"Argument `only` matched no notebook; received {only}")
+    """Execute every numbered notebook of `directory` in order, printing a line each.
+
+    Raises:
+        ValueError: nothing to run (see `select_notebooks`).
+    """
+    paths = select_notebooks(directory, only)
     runs = []
     for i, path in enumerate(paths, start=1):
         if verbose:
             print(f"[{i}/{len(paths)}] {path.name} ...", flush=True)
-        run = run_notebook(path, out_dir, parameters, html=html)
+        run = run_notebook(path, out_dir, parameters, html=html,
+                           progress_prefix=f"[{i}/{len(paths)}] {path.name}" if verbose else None)
         runs.append(run)
         if verbose:
             status = "ok" if run.ok else "FAILED"

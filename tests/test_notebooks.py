@@ -6,7 +6,13 @@ import re
 
 import pytest
 
-from rnn_tf.notebooks import find_notebooks, inject_parameters, run_notebook
+from rnn_tf.notebooks import (
+    CellProgress,
+    find_notebooks,
+    inject_parameters,
+    run_notebook,
+    select_notebooks,
+)
 
 NOTEBOOK_DIR = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = find_notebooks(NOTEBOOK_DIR)
@@ -93,6 +99,30 @@ def test_injected_parameters_follow_the_parameters_cell():
     assert nb.cells[2].source.endswith("SMOKE = True")
     inject_parameters(nb, {"SMOKE": False})  # re-injecting replaces, never stacks
     assert len(nb.cells) == 4
+
+
+def test_selection_refuses_to_run_nothing(tmp_path):
+    with pytest.raises(ValueError, match="`directory` must be a folder"):
+        select_notebooks(tmp_path / "missing")
+    with pytest.raises(ValueError, match="`directory` must hold numbered notebooks"):
+        select_notebooks(tmp_path)
+    (tmp_path / "01_a.ipynb").write_text("{}")
+    (tmp_path / "02_b.ipynb").write_text("{}")
+    assert [p.name for p in select_notebooks(tmp_path, ["02"])] == ["02_b.ipynb"]
+    with pytest.raises(ValueError, match="`only` matched no notebook"):
+        select_notebooks(tmp_path, ["03"])
+
+
+def test_a_long_notebook_reports_its_cell_and_time_at_most_every_interval(capsys):
+    now = [100.0]
+    progress = CellProgress("[2/9] 02_x.ipynb", cells=5, every_s=30, clock=lambda: now[0])
+    for index, elapsed in enumerate((10, 31, 40, 65, 70)):
+        now[0] = 100.0 + elapsed
+        progress(cell=None, cell_index=index, execute_reply=None)
+    assert capsys.readouterr().out.splitlines() == [
+        "[2/9] 02_x.ipynb: cell 2/5, 31 s",
+        "[2/9] 02_x.ipynb: cell 4/5, 65 s",
+    ]
 
 
 @pytest.mark.notebook

@@ -1,0 +1,106 @@
+"""What the numbers depend on: the CPU, memory, library versions, thread settings and load."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import pathlib
+import platform
+import re
+from typing import Any, Callable
+
+import numpy as np
+
+from rnn_tf._machine import usable_cpus
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name (from /proc/cpuinfo on Linux), or None when unknown."""
+    try:
+        text = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or None
+    match = re.search(r"^model name\s*:\s*(.+)$", text, flags=re.M)
+    return match.group(1).strip() if match else None
+
+
+def memory_total_mb() -> float | None:
+    try:
+        text = pathlib.Path("/proc/meminfo").read_text()
+    except OSError:
+        return None
+    match = re.search(r"MemTotal:\s+(\d+) kB", text)
+    return int(match.group(1)) / 1024 if match else None
+
+
+def process_status_kb(field_name: str) -> int | None:
+    """A kB field of /proc/self/status (VmRSS, VmHWM, ...), or None off Linux."""
+    try:
+        text = pathlib.Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    match = re.search(rf"^{field_name}:\s+(\d+) kB", text, flags=re.M)
+    return int(match.group(1)) if match else None
+
+
+def load_average() -> list[float] | None:
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+
+def _torch_version() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.__version__
+
+
+def machine_info() -> dict[str, Any]:
+    """CPU, memory, library versions, thread settings and load at the start of a run."""
+    import keras
+    import tensorflow as tf
+
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": usable_cpus(),
+        "cpu_model": cpu_model(),
+        "mem_total_mb": memory_total_mb(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+        "torch": _torch_version(),
+        "gpus": [d.name for d in tf.config.list_physical_devices("GPU")],
+        "tf_intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "tf_enable_onednn_opts": os.environ.get("TF_ENABLE_ONEDNN_OPTS"),
+        "loadavg_start": load_average(),
+    }
+
+
+def noise_notes(machine: dict) -> list[str]:
+    """Warnings about the run: other processes loaded the machine."""
+    notes = []
+    cpus = machine.get("cpus_usable") or 1
+    loads = [machine.get("loadavg_start"), machine.get("loadavg_end")]
+    worst = max((load[0] for load in loads if load), default=None)
+    if worst is not None and worst > 0.5 * cpus:
+        notes.append(
+            f"1-minute load average reached {worst:.2f} on {cpus} usable CPUs: other "
+            "processes shared the machine; medians of interleaved rounds limit, but do "
+            "not remove, the noise (compare p25..p75)"
+        )
+    return notes
+
+
+def matmul_task(n: int = 2048) -> Callable[[], Any]:
+    """A compiled `tf.matmul` of two n x n float32 matrices: the machine's reachable GFLOP/s."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    # Reduce to a scalar so the timing is not a copy of n*n floats back to Python.
+    fn = tf.function(lambda: tf.reduce_sum(tf.matmul(a, b)))
+    return lambda: fn().numpy()

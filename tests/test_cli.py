@@ -1,0 +1,119 @@
+"""`python -m rnn_tf ...` run the way the Makefile and README run it: as a subprocess.
+
+A user's mistake must end in one line on stderr naming what is wrong and a non-zero exit
+code, never in a traceback or in a success message for work that was not done.
+"""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, cwd=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "rnn_tf", *args],
+        capture_output=True, text=True, env=env, cwd=cwd or ROOT, timeout=300, check=False,
+    )
+
+
+def assert_one_line_error(proc, *words):
+    assert proc.returncode != 0, proc.stdout
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, proc.stderr
+    for word in words:
+        assert word in errors[0], errors[0]
+
+
+def test_help_lists_the_commands():
+    proc = run_cli("--help")
+    assert proc.returncode == 0, proc.stderr
+    for command in ("figures", "notebooks", "datasets"):
+        assert command in proc.stdout
+
+
+def test_figures_into_a_path_that_is_a_file(tmp_path):
+    target = tmp_path / "figures.png"
+    target.write_text("not a folder")
+    proc = run_cli("figures", "--out", str(target), "--quick")
+    assert_one_line_error(proc, "--out", str(target))
+    assert target.read_text() == "not a folder"
+
+
+def test_figures_into_a_folder_below_a_file(tmp_path):
+    (tmp_path / "file").write_text("")
+    proc = run_cli("figures", "--out", str(tmp_path / "file" / "figures"), "--quick")
+    assert_one_line_error(proc, "--out")
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root may write into a read-only folder")
+def test_figures_into_a_read_only_folder(tmp_path):
+    target = tmp_path / "read_only"
+    target.mkdir()
+    target.chmod(0o500)
+    try:
+        proc = run_cli("figures", "--out", str(target), "--quick")
+    finally:
+        target.chmod(0o700)
+    assert_one_line_error(proc, "--out")
+
+
+def _fake_notebooks(folder, *names):
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_text("{}")
+    return folder
+
+
+def test_notebooks_only_matching_nothing(tmp_path):
+    folder = _fake_notebooks(tmp_path / "nb", "01_first.ipynb", "02_second.ipynb")
+    proc = run_cli("notebooks", "--directory", str(folder), "--out", str(tmp_path / "build"),
+                   "--figures", str(tmp_path / "fig"), "--only", "nothing_like_this")
+    assert_one_line_error(proc, "--only", "nothing_like_this")
+    assert "ran" not in proc.stdout
+
+
+def test_notebooks_in_an_empty_folder(tmp_path):
+    folder = _fake_notebooks(tmp_path / "nb")
+    proc = run_cli("notebooks", "--directory", str(folder), "--out", str(tmp_path / "build"),
+                   "--figures", str(tmp_path / "fig"))
+    assert_one_line_error(proc, "--directory", str(folder))
+    assert "0/0" not in proc.stdout
+
+
+def test_notebooks_in_a_missing_folder(tmp_path):
+    folder = tmp_path / "no_such_folder"
+    proc = run_cli("notebooks", "--directory", str(folder), "--out", str(tmp_path / "build"),
+                   "--figures", str(tmp_path / "fig"))
+    assert_one_line_error(proc, "--directory", str(folder))
+    assert "0/0" not in proc.stdout
+
+
+def test_notebooks_output_to_a_file(tmp_path):
+    folder = _fake_notebooks(tmp_path / "nb", "01_first.ipynb")
+    build = tmp_path / "build"
+    build.write_text("")
+    proc = run_cli("notebooks", "--directory", str(folder), "--out", str(build),
+                   "--figures", str(tmp_path / "fig"))
+    assert_one_line_error(proc, "--out", str(build))
+
+
+def test_unknown_option_is_a_usage_error():
+    proc = run_cli("figures", "--no-such-option")
+    assert proc.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_figures_in_an_unknown_format(tmp_path):
+    proc = run_cli("figures", "--out", str(tmp_path), "--formats", "png", "jpeg2000x", "--quick")
+    assert_one_line_error(proc, "--formats", "jpeg2000x")
+    assert list(tmp_path.iterdir()) == []
