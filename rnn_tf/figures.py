@@ -26,6 +26,13 @@ def _unrolled_rnn(quick: bool):
     return plots.plot_unrolled_rnn(layer, timesteps=4)
 
 
+def _gate_cell(kind: str):
+    """A GRU or LSTM cell figure with the weight shapes of a built Keras cell."""
+    cell = keras.layers.GRUCell(32) if kind == "gru" else keras.layers.LSTMCell(32)
+    cell.build((None, 4))
+    return plots.plot_gru_cell(cell) if kind == "gru" else plots.plot_lstm_cell(cell)
+
+
 def _bptt(quick: bool):
     from rnn_tf.bptt import RNNParams, bptt
 
@@ -115,6 +122,8 @@ def render_all(
         ("gradient_norms", _gradient_norms),
         ("spectral_radius_sweep", _spectral_radius_sweep),
         ("clipping", _clipping),
+        ("gru_cell", lambda quick: _gate_cell("gru")),
+        ("lstm_cell", lambda quick: _gate_cell("lstm")),
     ]
     progress = keras.utils.Progbar(len(simple) + 2, verbose=verbose, unit_name="figure")
     written: list[pathlib.Path] = []

@@ -8,7 +8,7 @@ from rnn_tf.cli import main
 
 FIGURES = [
     "unrolled_rnn", "rnn_types", "bptt", "gradient_norms", "spectral_radius_sweep",
-    "clipping", "training_curves", "comparison", "accuracy_vs_delay",
+    "clipping", "gru_cell", "lstm_cell", "training_curves", "comparison", "accuracy_vs_delay",
 ]
 
 
