@@ -156,6 +156,26 @@ _forward_xla = _compiled(_forward)
 _backward_xla = _compiled(_backward)
 
 
+def exact_here(tensors) -> bool:
+    """Whether every derivative TensorFlow may take of this op on `tensors` is right.
+
+    Reverse mode of any order is right everywhere, and forward mode in eager
+    execution. Inside a graph (`tf.function`) TensorFlow takes forward-mode
+    derivatives of a `tf.custom_gradient` op from its forward computation, which
+    here is stop_gradient'ed, so they would be silently zero: False when a
+    `tf.autodiff.ForwardAccumulator` tracks any of `tensors` there (TensorFlow's
+    private `pack_tangents`, the check its own graph functions make).
+    """
+    if tf.executing_eagerly():
+        return True
+    try:
+        from tensorflow.python.eager import forwardprop_util
+
+        return not forwardprop_util.pack_tangents(list(tensors)).tangents
+    except (ImportError, AttributeError):  # the private API moved: nothing to check with
+        return True
+
+
 @tf.function(autograph=False, reduce_retracing=True)
 def _bptt_derivative(sources, upstream_of_grads, activation, has_bias, has_head):
     """d/d(sources) of sum <upstream, BPTT gradients>: the gradient of the gradient.

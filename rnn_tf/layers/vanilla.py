@@ -495,7 +495,9 @@ class VanillaRNN(keras.layers.RNN):
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
         if self._uses_fused_bptt(mask, training):
-            return self._fused_inner_loop(sequences, initial_state, training)
+            result = self._fused_inner_loop(sequences, initial_state, training)
+            if result is not None:
+                return result
         if mask is not None and cell.has_output_head:
             # The head applied after the loop would differ from the per-step
             # cell at masked steps (they carry o_{t-1}, or zeros); keep the
@@ -567,6 +569,7 @@ class VanillaRNN(keras.layers.RNN):
         return reason is None
 
     def _fused_inner_loop(self, sequences, initial_state, training):
+        """The fused op's outputs, or None where its derivatives would not be exact."""
         from rnn_tf.bptt import fused  # needs TensorFlow; the generic loop does not
 
         cell = self.cell
@@ -585,15 +588,21 @@ class VanillaRNN(keras.layers.RNN):
         # The head runs inside the op only when every o_t is returned; otherwise
         # only o_T is needed and is computed from h_T below.
         head_inside = cell.has_output_head and self.return_sequences
+        h0 = ops.cast(initial_state[0], dtype)
+        U, W, b = weight(cell.U), weight(cell.W), weight(cell.b)
+        V = weight(cell.V) if head_inside else None
+        c = weight(cell.c) if head_inside else None
+        if not fused.exact_here([t for t in (inputs, h0, U, W, b, V, c) if t is not None]):
+            if self.use_fused_bptt is True:
+                raise ValueError(
+                    _fused_bptt_error(
+                        "a forward accumulator tracks it inside tf.function, where "
+                        "TensorFlow cannot take forward-mode derivatives of the op"
+                    )
+                )
+            return None  # the generic loop: every derivative is TensorFlow's own
         states, logits = fused.vanilla_sequence(
-            inputs,
-            ops.cast(initial_state[0], dtype),
-            weight(cell.U),
-            weight(cell.W),
-            b=weight(cell.b),
-            V=weight(cell.V) if head_inside else None,
-            c=weight(cell.c) if head_inside else None,
-            activation=_fused_activation_name(cell.activation),
+            inputs, h0, U, W, b=b, V=V, c=c, activation=_fused_activation_name(cell.activation)
         )
         h_last = states[-1]
         if not self.return_sequences:

@@ -278,9 +278,9 @@ def test_integer_inputs_and_empty_axes_match_the_generic_loop(dtype, shape):
 # --- higher-order and forward-mode differentiation, against SimpleRNN -------------------
 
 
-def _fused_and_simple_rnn(x, **kwargs):
-    """A VanillaRNN on the fused path and a keras SimpleRNN with the same weights."""
-    ours = VanillaRNN(UNITS, dtype=str(x.dtype), use_fused_bptt=True, **kwargs)
+def _fused_and_simple_rnn(x, use_fused_bptt=True, **kwargs):
+    """A VanillaRNN (on the fused path by default) and a SimpleRNN with the same weights."""
+    ours = VanillaRNN(UNITS, dtype=str(x.dtype), use_fused_bptt=use_fused_bptt, **kwargs)
     theirs = keras.layers.SimpleRNN(UNITS, dtype=str(x.dtype), **kwargs)
     ours.build(x.shape)
     theirs.build(x.shape)
@@ -316,32 +316,56 @@ def _forward_mode_derivative(layer, x):
     return [accumulator.jvp(o) for o in outputs]
 
 
-@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "tf_function"])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 @pytest.mark.parametrize("kwargs", [{}, {"return_sequences": True, "go_backwards": True}],
                          ids=["last", "sequences-backwards"])
-def test_gradient_penalty_equals_simple_rnn(compiled, activation, kwargs):
+def test_gradient_penalty_through_the_fused_op_equals_simple_rnn(activation, kwargs):
     x = _inputs(dtype="float64")
     ours, theirs = _fused_and_simple_rnn(x, activation=activation, **kwargs)
-    run = tf.function(_gradient_penalty_gradients) if compiled else _gradient_penalty_gradients
+    for a, b in zip(
+        _gradient_penalty_gradients(ours, x), _gradient_penalty_gradients(theirs, x), strict=True
+    ):
+        assert a is not None and b is not None
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_gradient_penalty_inside_tf_function_equals_simple_rnn():
+    x = _inputs(dtype="float64")
+    ours, theirs = _fused_and_simple_rnn(x, return_sequences=True)
+    run = tf.function(_gradient_penalty_gradients)
     for a, b in zip(run(ours, x), run(theirs, x), strict=True):
         assert a is not None and b is not None
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
 
 
-@pytest.mark.parametrize("compiled", [False, True], ids=["eager", "tf_function"])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_forward_mode_derivative_equals_simple_rnn(compiled, activation):
+def test_forward_mode_derivative_through_the_fused_op_equals_simple_rnn(activation):
     x = _inputs(dtype="float64")
     ours, theirs = _fused_and_simple_rnn(
         x, activation=activation, return_sequences=True, return_state=True
     )
-    run = tf.function(_forward_mode_derivative) if compiled else _forward_mode_derivative
-    # SimpleRNN's own loop cannot be forward-differentiated inside tf.function
-    # (TensorFlow fails on its TensorList loop state), so its numbers come from eager.
-    for a, b in zip(run(ours, x), _forward_mode_derivative(theirs, x), strict=True):
+    for a, b in zip(
+        _forward_mode_derivative(ours, x), _forward_mode_derivative(theirs, x), strict=True
+    ):
         assert a is not None and b is not None
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+
+
+def test_forward_mode_inside_tf_function_is_never_silently_zero():
+    # TensorFlow takes graph-mode forward derivatives of a custom-gradient op from its
+    # (stop_gradient'ed) forward pass: zeros. "auto" takes the generic loop there, which
+    # fails exactly as SimpleRNN does; True refuses with a ValueError.
+    x = _inputs(dtype="float64")
+    ours, theirs = _fused_and_simple_rnn(x, use_fused_bptt="auto", return_sequences=True)
+    run = tf.function(_forward_mode_derivative)
+    with pytest.raises(TypeError) as simple_rnn_error:
+        run(theirs, x)
+    with pytest.raises(TypeError) as our_error:
+        tf.function(_forward_mode_derivative)(ours, x)
+    assert "variant" in str(simple_rnn_error.value) and "variant" in str(our_error.value)
+    forced, _ = _fused_and_simple_rnn(x, use_fused_bptt=True, return_sequences=True)
+    with pytest.raises(ValueError, match="use_fused_bptt=True.*forward accumulator"):
+        tf.function(_forward_mode_derivative)(forced, x)
 
 
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["while_loop", "xla"])
