@@ -56,8 +56,5 @@ def check_labels(labels, num_classes: int, name: str = "y") -> None:
 
 def check_positive_int(value, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, expected a positive "
-            f"integer, received {name}={value!r}"
-        )
+        raise ValueError(f"Argument `{name}` must be a positive integer; received {name}={value!r}")
     return int(value)

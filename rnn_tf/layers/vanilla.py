@@ -1,43 +1,87 @@
 """The vanilla (Elman) recurrent network in the U/W/V notation, as Keras 3 layers.
 
-    a_t = U x_t + W h_{t-1} + b        U: (input_dim, units)   W: (units, units)   b: (units,)
-    h_t = tanh(a_t)                     (or relu)
-    o_t = V h_t + c                     V: (units, output_dim)  c: (output_dim,)   optional head
+Row vectors (x_t is a row of the batch), as in Keras:
+
+    h_t = tanh(x_t U + h_{t-1} W + b)   U: (input_dim, units)   W: (units, units)   b: (units,)
+    o_t = h_t V + c                      V: (units, output_dim)  c: (output_dim,)   optional head
 
 `VanillaRNNCell` computes one step and works inside `keras.layers.RNN`.
 `VanillaRNN` runs the whole sequence and is a drop-in replacement for
-`keras.layers.SimpleRNN` (same arguments, same numbers for the same weights),
-with a fast path that projects every input step with one matmul before the loop;
-without a mask or recurrent dropout (tanh/relu) the whole sequence runs as one
-XLA-compiled op with the BPTT gradient written out (`rnn_tf.layers._recurrence`).
+`keras.layers.SimpleRNN` (same arguments, same numbers for the same weights) on
+any Keras backend. It projects every input step with one matmul before the loop;
+on TensorFlow, without a mask or recurrent dropout (tanh/relu), the whole
+sequence runs as one XLA-compiled op with the BPTT gradient written out
+(`rnn_tf.bptt.fused`, chosen by `use_fused_bptt`).
+
+TensorFlow is imported only when that op runs: importing this module needs Keras only.
 """
 
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import activations, constraints, initializers, ops, regularizers
 from keras.src import backend as keras_backend
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from rnn_tf._checks import check_positive_int, check_sequences
-from rnn_tf.layers._recurrence import activation_name, vanilla_sequence
 
-_ACTIVATIONS = ("tanh", "relu")
+FUSED_BPTT_CHOICES = ("auto", True, False)
 
 
 def _check_rate(name: str, value) -> float:
     if not 0.0 <= float(value) < 1.0:
-        raise ValueError(
-            f"Received an invalid value for argument `{name}`, expected a float in "
-            f"[0, 1), received {name}={value!r}"
-        )
+        raise ValueError(f"Argument `{name}` must be a float in [0, 1); received {name}={value!r}")
     return float(value)
+
+
+def _check_use_fused_bptt(value):
+    # `is`, not `in`: 1 == True and 0 == False, but only the three exact values are meant.
+    if not any(value is choice for choice in FUSED_BPTT_CHOICES[1:]) and value != "auto":
+        raise ValueError(
+            'Argument `use_fused_bptt` must be "auto", True or False; '
+            f"received use_fused_bptt={value!r}"
+        )
+    return value
+
+
+def _fused_activation_name(activation) -> str | None:
+    """ "tanh" or "relu" when `activation` is Keras' tanh/relu (the ones the fused op runs)."""
+    for name in ("tanh", "relu"):
+        if activation is activations.get(name):
+            return name
+    return None
+
+
+def _fused_bptt_error(reason: str) -> str:
+    return f"Argument `use_fused_bptt=True` cannot be honoured: {reason}. Use \"auto\" or False"
+
+
+def _same_size(actual, expected) -> bool:
+    return actual is None or expected is None or actual == expected
+
+
+def _check_mask(mask, sequences_shape) -> None:
+    """A mask is `(batch, timesteps)` (or `(batch, timesteps, 1)`) matching the sequences."""
+    if isinstance(mask, (list, tuple)):  # Keras may hand over [sequence_mask, *state_masks]
+        mask = mask[0]
+        if mask is None:
+            return
+    shape = tuple(mask.shape)
+    expected = tuple(sequences_shape[:2])
+    if (
+        len(shape) not in (2, 3)
+        or (len(shape) == 3 and shape[2] not in (None, 1))
+        or not all(_same_size(a, b) for a, b in zip(shape[:2], expected))
+    ):
+        raise ValueError(
+            f"Argument `mask` must have shape (batch, timesteps) = {expected}, like the "
+            f"sequences; received shape {shape}"
+        )
 
 
 @keras.saving.register_keras_serializable(package="rnn_tf")
 class VanillaRNNCell(keras.layers.Layer, DropoutRNNCell):
-    """One step of the vanilla RNN: `h_t = tanh(U x_t + W h_{t-1} + b)`, `o_t = V h_t + c`.
+    """One step of the vanilla RNN: `h_t = tanh(x_t U + h_{t-1} W + b)`, `o_t = h_t V + c`.
 
     Follows the Keras cell contract (`state_size`, `output_size`,
     `get_initial_state`), so it runs inside `keras.layers.RNN`, `Bidirectional`
@@ -48,7 +92,7 @@ class VanillaRNNCell(keras.layers.Layer, DropoutRNNCell):
         activation: Hidden activation, `"tanh"` (default) or `"relu"`, or any
             Keras activation. `None` means linear.
         use_bias: Whether the hidden pre-activation has the bias b.
-        output_dim: If set, add the output head `o_t = V h_t + c` with
+        output_dim: If set, add the output head `o_t = h_t V + c` with
             `output_dim` units; the cell then outputs o_t while its state stays
             h_t. If `None` (default) the cell outputs h_t, like `SimpleRNNCell`.
         output_activation: Activation of the head, e.g. `"softmax"` for
@@ -144,8 +188,8 @@ class VanillaRNNCell(keras.layers.Layer, DropoutRNNCell):
         input_dim = input_shape[-1]
         if input_dim is None:
             raise ValueError(
-                "The last dimension of the inputs to VanillaRNNCell (input_dim) must be "
-                f"known; received input_shape={tuple(input_shape)}"
+                "Argument `inputs` must have a known last dimension (input_dim); "
+                f"received input_shape={tuple(input_shape)}"
             )
         self.U = self.add_weight(
             shape=(input_dim, self.units),
@@ -203,7 +247,7 @@ class VanillaRNNCell(keras.layers.Layer, DropoutRNNCell):
         return self.output_dim is not None
 
     def output_head(self, h):
-        """y^ = output_activation(V h + c) for any leading shape of `h`."""
+        """y^ = output_activation(h V + c) for any leading shape of `h`."""
         o = ops.matmul(h, self.V) + self.c
         if self.output_activation is not None:
             o = self.output_activation(o)
@@ -266,21 +310,25 @@ class VanillaRNN(keras.layers.RNN):
     and call arguments give the same numbers for the same weights, in every
     mode (masking, `go_backwards`, `stateful`, `initial_state`,
     `return_state`, `zero_output_for_mask`, `unroll`, dropout). On top of
-    that it can carry the output head `o_t = V h_t + c` (`output_dim`).
+    that it can carry the output head `o_t = h_t V + c` (`output_dim`).
 
-        a_t = U x_t + W h_{t-1} + b
-        h_t = tanh(a_t)
-        o_t = V h_t + c            (only with output_dim)
+        h_t = tanh(x_t U + h_{t-1} W + b)
+        o_t = h_t V + c            (only with output_dim)
 
-    The input projection `U x_t + b` is computed for every step with one matmul
-    before the time loop, and the head `V h_t + c` with one matmul after it, so
+    The input projection `x_t U + b` is computed for every step with one matmul
+    before the time loop, and the head `h_t V + c` with one matmul after it, so
     the loop itself does one `(batch, units) x (units, units)` matmul per step.
+
+    The layer runs on every Keras backend through the generic Keras loop. On
+    TensorFlow it can instead run the whole sequence as one XLA-compiled op whose
+    gradient is BPTT written out by hand (`rnn_tf.bptt.fused`); the numbers are
+    the same, including second-order and forward-mode derivatives.
 
     Args:
         units: Positive integer, size of the hidden state h_t.
         activation: `"tanh"` (default), `"relu"`, or any Keras activation.
         use_bias: Whether to use the hidden bias b.
-        output_dim: If set, add the head o_t = V h_t + c of this size.
+        output_dim: If set, add the head o_t = h_t V + c of this size.
         output_activation: Activation of the head (e.g. `"softmax"`).
         kernel_initializer, recurrent_initializer, bias_initializer,
         output_initializer, output_bias_initializer: Initializers of U, W, b, V, c.
@@ -296,6 +344,13 @@ class VanillaRNN(keras.layers.RNN):
         zero_output_for_mask: Output zeros (instead of the previous output) at
             masked steps.
         seed: Seed of the dropout masks.
+        use_fused_bptt: Which time loop runs, like `use_cudnn` of Keras' own
+            recurrent layers. `"auto"` (default): the fused BPTT op when the
+            backend is TensorFlow and the call is one it covers (no mask, no
+            `unroll`, no recurrent dropout in training, tanh or relu), else the
+            generic Keras loop. `False`: always the generic Keras loop. `True`:
+            always the fused op, and a ValueError when the backend or the call
+            is one it does not cover.
 
     Call arguments:
         sequences: `(batch, timesteps, input_dim)` float tensor.
@@ -320,6 +375,16 @@ class VanillaRNN(keras.layers.RNN):
     h = rnn_tf.layers.VanillaRNN(32)(inputs)  # The output has shape (None, 32).
     y = keras.layers.Dense(1, activation="sigmoid")(h)
     model = keras.Model(inputs, y)
+    ```
+
+    Saving and loading: a `.keras` file holding this layer loads only in a
+    process that has imported `rnn_tf` (the import registers the class under the
+    package name `rnn_tf`). Without it Keras reports "Could not locate class
+    'VanillaRNN'" followed by the layer's config, whose `module` is `rnn_tf...`:
+
+    ```python
+    import rnn_tf  # noqa: F401  (registers VanillaRNN and VanillaRNNCell)
+    model = keras.saving.load_model("model.keras")
     ```
     """
 
@@ -352,8 +417,10 @@ class VanillaRNN(keras.layers.RNN):
         unroll: bool = False,
         zero_output_for_mask: bool = False,
         seed: int | None = None,
+        use_fused_bptt="auto",
         **kwargs,
     ):
+        _check_use_fused_bptt(use_fused_bptt)
         cell = VanillaRNNCell(
             units,
             activation=activation,
@@ -390,7 +457,12 @@ class VanillaRNN(keras.layers.RNN):
             activity_regularizer=activity_regularizer,
             **kwargs,
         )
+        self.use_fused_bptt = use_fused_bptt
         # No InputSpec: check_sequences gives a clearer error naming the argument.
+        if use_fused_bptt is True:
+            reason = self._fused_bptt_unsupported_reason(mask=None, training=False)
+            if reason is not None:
+                raise ValueError(_fused_bptt_error(reason))
 
     def build(self, sequences_shape, initial_state_shape=None):
         check_sequences(sequences_shape, name="sequences")
@@ -398,21 +470,43 @@ class VanillaRNN(keras.layers.RNN):
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         check_sequences(sequences.shape, name="sequences", input_dim=self.cell.U.shape[0])
+        if initial_state is not None:
+            self._check_initial_state(initial_state, sequences.shape)
+        if mask is not None:
+            _check_mask(mask, sequences.shape)
         return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
+
+    def _check_initial_state(self, initial_state, sequences_shape):
+        nested = isinstance(initial_state, (list, tuple))
+        states = list(initial_state) if nested else [initial_state]
+        if len(states) != 1:
+            raise ValueError(
+                "Argument `initial_state` must hold one state, h_0 of shape (batch, units); "
+                f"received {len(states)} states"
+            )
+        shape = tuple(states[0].shape)
+        expected = (sequences_shape[0], self.cell.units)
+        if len(shape) != 2 or not all(_same_size(a, b) for a, b in zip(shape, expected)):
+            raise ValueError(
+                "Argument `initial_state` must be [h_0] with h_0 of shape (batch, units) = "
+                f"{expected}; received shape {shape}"
+            )
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
+        if self._uses_fused_bptt(mask, training):
+            result = self._fused_inner_loop(sequences, initial_state, training)
+            if result is not None:
+                return result
         if mask is not None and cell.has_output_head:
             # The head applied after the loop would differ from the per-step
             # cell at masked steps (they carry o_{t-1}, or zeros); keep the
             # exact Keras semantics there.
             return super().inner_loop(sequences, initial_state, mask, training=training)
-        if self._uses_fused_recurrence(mask, training):
-            return self._fused_inner_loop(sequences, initial_state, training)
 
         if training and cell.dropout > 0:
             sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
-        # Hoisted input projection: U x_t + b for all t in one matmul.
+        # Hoisted input projection: x_t U + b for all t in one matmul.
         projected = ops.matmul(sequences, cell.U)
         if cell.b is not None:
             projected = projected + cell.b
@@ -443,41 +537,50 @@ class VanillaRNN(keras.layers.RNN):
             return_all_outputs=self.return_sequences,
         )
         if cell.has_output_head:
-            # Fused output projection: V h_t + c for all t in one matmul.
+            # Fused output projection: h_t V + c for all t in one matmul.
             last_output = cell.output_head(last_output)
             if self.return_sequences:
                 outputs = cell.output_head(outputs)
         return last_output, outputs, states
 
-    # Set to False on an instance to force the generic loop (benchmarks compare both).
-    _fused_recurrence = True
+    def _fused_bptt_unsupported_reason(self, mask, training) -> str | None:
+        """Why the fused op cannot run this call (None when it can)."""
+        if keras.backend.backend() != "tensorflow":
+            return f"the Keras backend is {keras.backend.backend()!r}, not 'tensorflow'"
+        if self.unroll:
+            return "unroll=True asks for the unrolled Keras loop"
+        if _fused_activation_name(self.cell.activation) is None:
+            return (
+                "activation must be tanh or relu; received "
+                f"activation={activations.serialize(self.cell.activation)!r}"
+            )
+        if mask is not None:
+            return "a mask carries the state over masked steps, which the op does not do"
+        if training and self.cell.recurrent_dropout > 0:
+            return "recurrent_dropout in training needs a mask inside the loop"
+        return None
 
-    def _uses_fused_recurrence(self, mask, training) -> bool:
-        """Whether the hand-written-BPTT path of `rnn_tf.layers._recurrence` applies.
-
-        It covers the common case exactly; masks (per-step carry-over), recurrent
-        dropout (a mask inside the loop), `unroll` (asked for explicitly) and
-        activations other than tanh/relu keep the generic `keras_backend.rnn` loop.
-        """
-        return (
-            self._fused_recurrence
-            and keras.backend.backend() == "tensorflow"
-            and mask is None
-            and not self.unroll
-            and not (training and self.cell.recurrent_dropout > 0)
-            and activation_name(self.cell.activation) is not None
-        )
+    def _uses_fused_bptt(self, mask, training) -> bool:
+        if self.use_fused_bptt is False:
+            return False
+        reason = self._fused_bptt_unsupported_reason(mask, training)
+        if reason is not None and self.use_fused_bptt is True:
+            raise ValueError(_fused_bptt_error(reason))
+        return reason is None
 
     def _fused_inner_loop(self, sequences, initial_state, training):
+        """The fused op's outputs, or None where its derivatives would not be exact."""
+        from rnn_tf.bptt import fused  # needs TensorFlow; the generic loop does not
+
         cell = self.cell
         if training and cell.dropout > 0:
             sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0, :]), 1)
         # Integer or bool inputs compute in the layer's float dtype, as in the generic loop.
         dtype = self.compute_dtype
         # Time-major inside: the loop reads and writes whole (batch, units) slabs.
-        inputs = tf.transpose(ops.cast(sequences, dtype), [1, 0, 2])
+        inputs = ops.transpose(ops.cast(sequences, dtype), (1, 0, 2))
         if self.go_backwards:
-            inputs = tf.reverse(inputs, axis=[0])
+            inputs = ops.flip(inputs, axis=0)
 
         def weight(w):
             return None if w is None else ops.cast(w, dtype)
@@ -485,15 +588,21 @@ class VanillaRNN(keras.layers.RNN):
         # The head runs inside the op only when every o_t is returned; otherwise
         # only o_T is needed and is computed from h_T below.
         head_inside = cell.has_output_head and self.return_sequences
-        states, logits = vanilla_sequence(
-            inputs,
-            ops.cast(initial_state[0], dtype),
-            weight(cell.U),
-            weight(cell.W),
-            b=weight(cell.b),
-            V=weight(cell.V) if head_inside else None,
-            c=weight(cell.c) if head_inside else None,
-            activation=activation_name(cell.activation),
+        h0 = ops.cast(initial_state[0], dtype)
+        U, W, b = weight(cell.U), weight(cell.W), weight(cell.b)
+        V = weight(cell.V) if head_inside else None
+        c = weight(cell.c) if head_inside else None
+        if not fused.exact_here([t for t in (inputs, h0, U, W, b, V, c) if t is not None]):
+            if self.use_fused_bptt is True:
+                raise ValueError(
+                    _fused_bptt_error(
+                        "a forward accumulator tracks it inside tf.function, where "
+                        "TensorFlow cannot take forward-mode derivatives of the op"
+                    )
+                )
+            return None  # the generic loop: every derivative is TensorFlow's own
+        states, logits = fused.vanilla_sequence(
+            inputs, h0, U, W, b=b, V=V, c=c, activation=_fused_activation_name(cell.activation)
         )
         h_last = states[-1]
         if not self.return_sequences:
@@ -504,7 +613,7 @@ class VanillaRNN(keras.layers.RNN):
             outputs = logits
             if cell.output_activation is not None:
                 outputs = cell.output_activation(outputs)
-        return outputs[-1], tf.transpose(outputs, [1, 0, 2]), [h_last]
+        return outputs[-1], ops.transpose(outputs, (1, 0, 2)), [h_last]
 
     # SimpleRNN exposes the cell's settings on the layer; so do we.
     units = property(lambda self: self.cell.units)
@@ -550,6 +659,7 @@ class VanillaRNN(keras.layers.RNN):
                 "seed",
             )
         }
+        config["use_fused_bptt"] = self.use_fused_bptt
         base_config = super().get_config()
         del base_config["cell"]
         return {**base_config, **config}

@@ -1,6 +1,11 @@
 """VanillaRNNCell / VanillaRNN: shapes, NumPy reference, SimpleRNN parity in every mode,
 serialization, use inside other Keras layers, and input validation."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import keras
 import numpy as np
 import pytest
@@ -315,6 +320,15 @@ def test_get_config_round_trip_keeps_every_argument():
     assert clone.get_config() == layer.get_config()
 
 
+def test_use_fused_bptt_is_in_the_config_and_old_configs_load():
+    layer = VanillaRNN(UNITS, use_fused_bptt=False)
+    config = layer.get_config()
+    assert config["use_fused_bptt"] is False
+    assert VanillaRNN.from_config(config).use_fused_bptt is False
+    del config["use_fused_bptt"]  # a config saved before the argument existed
+    assert VanillaRNN.from_config(config).use_fused_bptt == "auto"
+
+
 def test_cell_get_config_round_trip():
     cell = VanillaRNNCell(UNITS, output_dim=3, recurrent_dropout=0.2)
     assert VanillaRNNCell.from_config(cell.get_config()).get_config() == cell.get_config()
@@ -369,3 +383,152 @@ def test_mismatched_feature_size_raises_naming_input_dim():
 def test_empty_sequence_raises():
     with pytest.raises(ValueError, match="empty sequence"):
         VanillaRNN(4)(np.zeros((2, 0, 3), "float32"))
+
+
+@pytest.mark.parametrize(
+    "initial_state, expected",
+    [
+        ([np.zeros((BATCH, UNITS), "float32")] * 2, "one state"),
+        ([np.zeros((BATCH, UNITS + 2), "float32")], r"\(3, 5\); received shape \(3, 7\)"),
+        ([np.zeros((BATCH + 1, UNITS), "float32")], r"\(3, 5\); received shape \(4, 5\)"),
+        ([np.zeros((UNITS,), "float32")], r"\(3, 5\); received shape \(5,\)"),
+    ],
+    ids=["two_states", "wrong_units", "wrong_batch", "rank_one"],
+)
+def test_wrong_initial_state_raises_naming_initial_state(initial_state, expected):
+    with pytest.raises(ValueError, match=f"Argument `initial_state` .*{expected}"):
+        VanillaRNN(UNITS)(_inputs(), initial_state=initial_state)
+
+
+@pytest.mark.parametrize(
+    "mask_shape", [(BATCH, STEPS - 1), (BATCH + 1, STEPS), (BATCH,), (BATCH, STEPS, 2)]
+)
+def test_wrong_mask_shape_raises_naming_mask(mask_shape):
+    with pytest.raises(ValueError, match=r"Argument `mask` must have shape .*\(3, 6\)"):
+        VanillaRNN(UNITS)(_inputs(), mask=np.ones(mask_shape, bool))
+
+
+def test_mask_with_a_trailing_unit_axis_is_accepted_like_simple_rnn():
+    ours, theirs, x = _pair(return_sequences=True)
+    mask = MASK_WITH_GAPS[..., None]
+    np.testing.assert_allclose(ours(x, mask=mask), theirs(x, mask=mask), rtol=1e-6, atol=1e-6)
+
+
+# --- backends and imports (fresh interpreters) -------------------------------------------
+
+
+def _run_python(code, **env):
+    """Run `code` in a fresh interpreter that imports this checkout; its stdout, or fail."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")]),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True, text=True, env=environment, timeout=300, cwd=repo,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _jax_available():
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_importing_the_layer_does_not_import_tensorflow():
+    out = _run_python(
+        """
+        import sys
+        import rnn_tf
+        from rnn_tf.layers import VanillaRNN
+        print("tensorflow" in sys.modules)
+        """,
+        KERAS_BACKEND="jax" if _jax_available() else "numpy",
+    )
+    assert out.split() == ["False"]
+
+
+@pytest.mark.skipif(not _jax_available(), reason="jax is not installed (pip install 'jax[cpu]')")
+def test_on_the_jax_backend_equals_simple_rnn_through_the_generic_loop():
+    out = _run_python(
+        """
+        import keras, numpy as np
+        from rnn_tf import VanillaRNN
+        assert keras.backend.backend() == "jax"
+        x = np.random.default_rng(0).normal(size=(3, 6, 4)).astype("float32")
+        mask = np.array([[1, 1, 0, 1, 1, 1], [1, 0, 0, 1, 0, 1], [0, 1, 1, 1, 1, 0]], bool)
+        for kwargs, call in [
+            ({"return_sequences": True}, {}),
+            ({"return_state": True, "go_backwards": True}, {}),
+            ({"return_sequences": True, "activation": "relu"}, {"mask": mask}),
+        ]:
+            ours, theirs = VanillaRNN(5, **kwargs), keras.layers.SimpleRNN(5, **kwargs)
+            ours.build(x.shape)
+            theirs.build(x.shape)
+            theirs.set_weights(ours.get_weights())
+            for a, b in zip(keras.tree.flatten(ours(x, **call)),
+                            keras.tree.flatten(theirs(x, **call))):
+                np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+        try:
+            VanillaRNN(5, use_fused_bptt=True)
+        except ValueError as error:
+            print("fused:", error)
+        print("ok")
+        """,
+        KERAS_BACKEND="jax",
+    )
+    assert "fused: Argument `use_fused_bptt=True` cannot be honoured" in out
+    assert "the Keras backend is 'jax'" in out
+    assert out.strip().endswith("ok")
+
+
+def test_without_tensorflow_the_layer_works_and_the_fused_op_names_the_install():
+    backend = "jax" if _jax_available() else "numpy"
+    out = _run_python(
+        """
+        import sys
+        sys.modules["tensorflow"] = None  # as if TensorFlow were not installed
+        import numpy as np
+        from rnn_tf import VanillaRNN
+        print(VanillaRNN(3)(np.zeros((2, 4, 5), "float32")).shape)
+        from rnn_tf._tensorflow import require_tensorflow
+        try:
+            require_tensorflow("The fused BPTT op")
+        except ImportError as error:
+            print(error)
+        """,
+        KERAS_BACKEND=backend,
+    )
+    lines = out.strip().splitlines()
+    assert lines[0] == "(2, 3)"
+    assert lines[1].startswith("The fused BPTT op needs TensorFlow, which is not installed")
+    assert 'pip install "rnn-tf[cpu]"' in lines[1]
+
+
+def test_loading_without_importing_rnn_tf_names_the_class_and_package_up_front(tmp_path):
+    inputs = keras.Input((STEPS, INPUT_DIM))
+    model = keras.Model(inputs, VanillaRNN(UNITS)(inputs))
+    path = tmp_path / "model.keras"
+    model.save(path)
+    out = _run_python(
+        f"""
+        import keras
+        try:
+            keras.saving.load_model({str(path)!r})
+        except Exception as error:
+            print(str(error)[:1000])
+        import rnn_tf  # registers the classes; now it loads
+        print("LOADED", type(keras.saving.load_model({str(path)!r}).layers[-1]).__name__)
+        """
+    )
+    head, loaded = out.rsplit("LOADED", 1)
+    assert "Could not locate class 'VanillaRNN'" in head
+    assert "'module': 'rnn_tf.layers" in head
+    assert loaded.split() == ["VanillaRNN"]

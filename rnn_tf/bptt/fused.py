@@ -1,11 +1,15 @@
-"""The vanilla RNN over a whole sequence with a hand-written BPTT gradient.
+"""Backpropagation Through Time as one TensorFlow op: the vanilla RNN over a whole
+sequence, with the BPTT gradient written out by hand (the NumPy version of the same
+equations is `rnn_tf.bptt.reference`). `VanillaRNN(use_fused_bptt=...)` runs it.
+
+Row-vector notation, time-major tensors (T, B, ...):
 
     p_t = x_t U + b                               hoisted: one matmul for all t
     h_t = f(a_t),  a_t = p_t + h_{t-1} W           the loop
     o_t = h_t V + c                               fused head: one matmul for all t
 
-`vanilla_sequence` computes all h_t (and o_t) time-major. Its gradient is the
-BPTT recursion of the seed written out, instead of TensorFlow differentiating a
+`vanilla_sequence` computes all h_t (and o_t). Its gradient is the backward
+recursion of BPTT written out, instead of TensorFlow differentiating a
 `while_loop` (which stacks every per-step intermediate and accumulates dW with
 one small matmul per step):
 
@@ -27,20 +31,17 @@ h_0 needs no gradient (x is usually data).
 
 from __future__ import annotations
 
-import os
-
-import tensorflow as tf
 from keras import activations
 
-# Set RNN_TF_RECURRENCE_XLA=0 to run the loops as plain graph while_loops (e.g. on a
-# TensorFlow build without XLA); the numbers are the same up to float rounding.
-USE_XLA = os.environ.get("RNN_TF_RECURRENCE_XLA", "1") != "0"
+from rnn_tf._tensorflow import require_tensorflow
+
+tf = require_tensorflow("The fused BPTT op (rnn_tf.bptt.fused)")
 
 SUPPORTED_ACTIVATIONS = ("tanh", "relu")
 
 
 def activation_name(activation) -> str | None:
-    """ "tanh" or "relu" when `activation` is Keras' tanh/relu (the ones with a fast path)."""
+    """ "tanh" or "relu" when `activation` is Keras' tanh/relu (the ones this op runs)."""
     for name in SUPPORTED_ACTIVATIONS:
         if activation is activations.get(name):
             return name
@@ -50,7 +51,8 @@ def activation_name(activation) -> str | None:
 def _check_activation(activation: str) -> None:
     if activation not in SUPPORTED_ACTIVATIONS:
         raise ValueError(
-            f"Argument `activation` must be one of {SUPPORTED_ACTIVATIONS}; received {activation!r}"
+            f"Argument `activation` must be one of {SUPPORTED_ACTIVATIONS}; "
+            f"received activation={activation!r}"
         )
 
 
@@ -154,8 +156,51 @@ _forward_xla = _compiled(_forward)
 _backward_xla = _compiled(_backward)
 
 
+def exact_here(tensors) -> bool:
+    """Whether every derivative TensorFlow may take of this op on `tensors` is right.
+
+    Reverse mode of any order is right everywhere, and forward mode in eager
+    execution. Inside a graph (`tf.function`) TensorFlow takes forward-mode
+    derivatives of a `tf.custom_gradient` op from its forward computation, which
+    here is stop_gradient'ed, so they would be silently zero: False when a
+    `tf.autodiff.ForwardAccumulator` tracks any of `tensors` there (TensorFlow's
+    private `pack_tangents`, the check its own graph functions make).
+    """
+    if tf.executing_eagerly():
+        return True
+    try:
+        from tensorflow.python.eager import forwardprop_util
+
+        return not forwardprop_util.pack_tangents(list(tensors)).tangents
+    except (ImportError, AttributeError):  # the private API moved: nothing to check with
+        return True
+
+
+@tf.function(autograph=False, reduce_retracing=True)
+def _bptt_derivative(sources, upstream_of_grads, activation, has_bias, has_head):
+    """d/d(sources) of sum <upstream, BPTT gradients>: the gradient of the gradient.
+
+    `sources` are dL/dh_t (and dL/do_t) and the inputs of `vanilla_sequence`. The
+    BPTT equations run here as plain graph ops, H is recomputed from the inputs so
+    that its dependence on them counts, and `tf.gradients` differentiates them. A
+    graph function (not a GradientTape) so it also works where TensorFlow pauses
+    tapes: inside `tf.autodiff.ForwardAccumulator`, which builds forward-mode
+    derivatives from this one.
+    """
+    with_head = 1 if has_head else 0
+    dH, dO = sources[0], (sources[1] if has_head else None)
+    x, h0, U, W, *rest = sources[1 + with_head :]
+    b = rest.pop(0) if has_bias else None
+    V, c = rest if has_head else (None, None)
+    H, _ = _forward(x, h0, U, b, W, None, None, activation)
+    dA, dU, db, dW, dV, dc = _backward(dH, dO, x, h0, W, V, H, activation, has_bias)
+    grads = [dA, dU, dW] + ([db] if has_bias else []) + ([dV, dc] if has_head else [])
+    total = tf.add_n([tf.reduce_sum(g * u) for g, u in zip(grads, upstream_of_grads)])
+    return tf.gradients(total, sources, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+
 def vanilla_sequence(
-    x, h0, U, W, b=None, V=None, c=None, activation: str = "tanh", use_xla: bool | None = None
+    x, h0, U, W, b=None, V=None, c=None, *, activation: str = "tanh", jit_compile: bool = True
 ):
     """h_t (and o_t = h_t V + c) for all t, differentiable by the hand-written BPTT above.
 
@@ -165,42 +210,87 @@ def vanilla_sequence(
         U: `(input_dim, units)`, W: `(units, units)`, b: `(units,)` or None.
         V: `(units, output_dim)` or None (no head), c: `(output_dim,)` (with V).
         activation: "tanh" or "relu".
-        use_xla: compile forward and backward with XLA (default: `USE_XLA`).
+        jit_compile: compile forward and backward with XLA (False: plain graph
+            `while_loop`s, e.g. on a TensorFlow build without XLA; same numbers
+            up to float rounding).
 
     All tensors must share one float dtype (cast variables to the compute dtype
-    first). There are no second derivatives through this op.
+    first). The gradient is itself differentiable (second-order derivatives, a
+    gradient penalty, and forward-mode `tf.autodiff.ForwardAccumulator` work):
+    its derivative is TensorFlow's autodiff of the same BPTT equations run as
+    plain graph ops, which is built only when something asks for it.
 
     Returns:
         `(H, O)`: H `(T, B, units)` = h_1..h_T, and O `(T, B, output_dim)` (the
         head's logits, before any output activation) or None without V.
     """
     _check_activation(activation)
-    xla = USE_XLA if use_xla is None else use_xla
-    forward = _forward_xla if xla else _forward
-    backward = _backward_xla if xla else _backward
+    forward = _forward_xla if jit_compile else _forward
+    backward = _backward_xla if jit_compile else _backward
     has_bias, has_head = b is not None, V is not None
-    args = [x, h0, U, W] + ([b] if has_bias else []) + ([V, c] if has_head else [])
 
-    # The compiled parts are called on stop_gradient'ed inputs: the gradient is
-    # `grad` below, and a tape watching the XLA call would make TensorFlow rebuild
-    # it to output its loop intermediates, which XLA cannot hand back.
-    @tf.custom_gradient
-    def _sequence(*args):
-        x, h0, U, W, *rest = (tf.stop_gradient(a) for a in args)
+    def unpack(values):
+        x, h0, U, W, *rest = values
         b = rest.pop(0) if has_bias else None
         V, c = rest if has_head else (None, None)
+        return x, h0, U, W, b, V, c
+
+    def present(*grads):
+        """The gradients of the inputs that exist (no b, V, c when they are None)."""
+        dx, dh0, dU, dW, db, dV, dc = grads
+        return [dx, dh0, dU, dW] + ([db] if has_bias else []) + ([dV, dc] if has_head else [])
+
+    # The compiled parts are called on stop_gradient'ed inputs: their derivatives
+    # are the custom gradients below, and a tape watching the XLA call would make
+    # TensorFlow rebuild it to output its loop intermediates, which XLA cannot hand back.
+    @tf.custom_gradient
+    def _sequence(*args):
+        x, h0, U, W, b, V, c = unpack([tf.stop_gradient(a) for a in args])
         H, logits = forward(x, h0, U, b, W, V, c, activation)
 
         def grad(*upstream):
-            dH = tf.stop_gradient(upstream[0])
-            dO = tf.stop_gradient(upstream[1]) if has_head else None
-            dA, dU, db, dW, dV, dc = backward(dH, dO, x, h0, W, V, H, activation, has_bias)
-            # Outside XLA, so both are pruned from the graph when nothing needs them.
+            dO = upstream[1] if has_head else None
+            dA, dU, db, dW, dV, dc = _sequence_gradient(upstream[0], dO, args, H)
+            x, h0, U, W, *_ = args
+            # Outside the ops, so both are pruned from the graph when nothing needs them.
             dx = _matmul_2d(dA, tf.transpose(U))
             dh0 = tf.matmul(dA[0], W, transpose_b=True)
-            return [dx, dh0, dU, dW] + ([db] if has_bias else []) + ([dV, dc] if has_head else [])
+            return present(dx, dh0, dU, dW, db, dV, dc)
 
         return ((H, logits) if has_head else H), grad
 
+    def _sequence_gradient(dH, dO, args, H):
+        """dA and the weight gradients: the hand-written BPTT, itself differentiable."""
+        upstream = [dH] + ([dO] if has_head else [])
+
+        @tf.custom_gradient
+        def bptt(*tensors):
+            dH, dO = tensors[0], (tensors[1] if has_head else None)
+            inputs = unpack([tf.stop_gradient(t) for t in tensors[len(upstream) : -1]])
+            x, h0, U, W, b, V, c = inputs
+            dA, dU, db, dW, dV, dc = backward(
+                tf.stop_gradient(dH),
+                None if dO is None else tf.stop_gradient(dO),
+                x, h0, W, V, tf.stop_gradient(tensors[-1]), activation, has_bias,
+            )
+            grads = [dA, dU, dW] + ([db] if has_bias else []) + ([dV, dc] if has_head else [])
+
+            def second_order(*upstream_of_grads):
+                upstream_of_grads = [
+                    tf.zeros_like(g) if u is None else u for g, u in zip(grads, upstream_of_grads)
+                ]
+                derivatives = _bptt_derivative(
+                    list(tensors[:-1]), upstream_of_grads, activation, has_bias, has_head
+                )
+                return derivatives + [None]  # H: recomputed from the inputs in there
+
+            return grads, second_order
+
+        dA, dU, dW, *rest = bptt(*upstream, *args, H)
+        db = rest.pop(0) if has_bias else None
+        dV, dc = rest if has_head else (None, None)
+        return dA, dU, db, dW, dV, dc
+
+    args = present(x, h0, U, W, b, V, c)
     result = _sequence(*args)
     return tuple(result) if has_head else (result, None)
