@@ -18,6 +18,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+KERNEL = "colab-simulation"
 RUNNER_TOOLING = ("[notebooks]", "ipykernel", "nbconvert", "nbclient", "pytest")
 
 
@@ -71,10 +72,15 @@ def colab_runtime(tmp_path_factory):
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
+    # Colab's pip is recent; the venv's bundled one may be too old for `git+file:` URLs.
+    subprocess.run([python, "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
     tensorflow = f"tensorflow-cpu=={importlib.metadata.version('tensorflow-cpu')}"
     subprocess.run(
         [python, "-m", "pip", "install", "-q", tensorflow, "ipykernel", "nbclient"], check=True
     )
+    # Its own kernel name, so Jupyter cannot pick another Python's "python3" kernel.
+    subprocess.run([python, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL],
+                   check=True, capture_output=True)
     site = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         check=True, capture_output=True, text=True,
@@ -82,6 +88,8 @@ def colab_runtime(tmp_path_factory):
     colab = pathlib.Path(site) / "google" / "colab"  # no google/__init__.py: a namespace package
     colab.mkdir(parents=True)
     (colab / "__init__.py").write_text('"""Stand-in for Colab\'s google.colab module."""\n')
+    # Colab's runtime has google.colab imported before any cell runs; a .pth line does that here.
+    (pathlib.Path(site) / "colab_runtime.pth").write_text("import google.colab\n")
     clone = tmp / "rnn_tf"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     return python, clone
@@ -113,9 +121,10 @@ def test_a_notebook_installs_rnn_tf_through_its_own_cell_and_runs(colab_runtime,
     run = (
         "import nbformat, nbclient, sys\n"
         "nb = nbformat.read(sys.argv[1], as_version=4)\n"
-        "nbclient.NotebookClient(nb, timeout=900, kernel_name='python3').execute()\n"
+        "nbclient.NotebookClient(nb, timeout=900, kernel_name=sys.argv[2]).execute()\n"
     )
-    result = subprocess.run([python, "-c", run, str(prepared)], capture_output=True, text=True,
+    result = subprocess.run([python, "-c", run, str(prepared), KERNEL], capture_output=True,
+                            text=True,
                             cwd=tmp_path, timeout=1500)
     assert result.returncode == 0, result.stderr[-3000:]
     installed = _installed(python)
