@@ -4,14 +4,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# CPU TensorFlow for this machine and CI; on a GPU box use EXTRAS=gpu,dev,notebooks.
-EXTRAS ?= cpu,dev,notebooks
+# CPU TensorFlow for this machine and CI; on a GPU box use EXTRAS=gpu,dev,notebooks,site.
+EXTRAS ?= cpu,dev,notebooks,site
 comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
 
-.PHONY: setup test test-fast lint reproduce figures notebooks bench wheel clean
+.PHONY: setup test test-fast lint reproduce figures notebooks site bench wheel clean
 
 setup: $(STAMP)
 
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 test: setup
-	$(PY) -m ruff check rnn_tf tests $(wildcard benchmarks/*.py)
+	$(PY) -m ruff check rnn_tf tests docs $(wildcard benchmarks/*.py)
 	$(PY) -m pytest
 
 test-fast: setup
@@ -36,6 +36,12 @@ lint: setup
 reproduce: setup
 	$(PY) -m rnn_tf figures --out figures
 	$(PY) -m rnn_tf notebooks --out build --figures figures
+	$(PY) docs/build_site.py --executed build --out build/site
+
+# The course website in build/site: the executed notebooks of `make reproduce` when present,
+# otherwise each notebook executed here in SMOKE mode.
+site: setup
+	$(PY) docs/build_site.py --executed build --out build/site
 
 figures: setup
 	$(PY) -m rnn_tf figures --out figures
