@@ -129,8 +129,15 @@ def test_a_save_cut_short_never_replaces_the_last_good_checkpoint(tmp_path):
     model = keras.Sequential(
         [keras.Input((5, 3)), VanillaRNN(8, output_dim=4, return_sequences=True)]
     )
+    def killed_in_epoch_2(epoch, logs):
+        if epoch == 1:
+            raise KeyboardInterrupt("killed")
+
     trainer = BPTTTrainer(model, from_logits=True, verbose=0, checkpoint_dir=tmp_path)
-    trainer.fit(x, y, epochs=1, batch_size=8)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(x, y, epochs=2, batch_size=8, callbacks=[
+            keras.callbacks.LambdaCallback(on_epoch_begin=killed_in_epoch_2)
+        ])
     (good,) = [p.name for p in tmp_path.iterdir()]
     # What a process killed while writing leaves behind: a temporary folder, never
     # a folder under a checkpoint's name.
