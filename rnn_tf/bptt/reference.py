@@ -18,7 +18,7 @@ Backward, from the last step to the first (BPTT):
     (10) dL/da_t   = dL/dh_t * f'(a_t)              f'(a) = 1 - h_t^2 for tanh, [a > 0] for relu
     (11) dL/dU    += x_t^T dL/da_t,  dL/dW += h_{t-1}^T dL/da_t,  dL/db += sum of dL/da_t
 
-Update (plain gradient descent, the seed's rule):
+Update (plain gradient descent):
 
     (12) V <- V - alpha dL/dV,  U <- U - alpha dL/dU,  W <- W - alpha dL/dW  (and b, c)
 

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from rnn_tf import VanillaRNN
+from rnn_tf import VanillaRNN, _machine
 from rnn_tf.bptt import BPTTTrainer, state_passing_model
-from rnn_tf.bptt import trainer as trainer_module
 
 INPUT_DIM, UNITS, OUTPUT_DIM = 3, 6, 4
 
@@ -91,7 +90,9 @@ def test_a_batch_smaller_than_the_slices_trains_whole():
     _, whole_logs, whole = _train(1, steps=1, batch=2)
     trainer, logs, weights = _train(4, steps=1, batch=2)
     assert trainer.parts == 4
-    assert trainer.trace_count == 1  # only the whole-batch step was traced, no slice
+    # Only the whole-batch step was traced, no slice.
+    assert trainer._whole_step.experimental_get_tracing_count() == 1
+    assert trainer._step.slice_gradient.experimental_get_tracing_count() == 0
     assert logs[0]["loss"] == pytest.approx(whole_logs[0]["loss"], rel=1e-6)
     for a, b in zip(weights, whole):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
@@ -99,12 +100,12 @@ def test_a_batch_smaller_than_the_slices_trains_whole():
 
 def test_split_retraces_once_per_slice_shape():
     trainer, _, _ = _train(2, steps=4)  # 9 rows: slices of 5 and 4
-    assert trainer.trace_count == 2
+    assert trainer._step.slice_gradient.experimental_get_tracing_count() == 2
 
 
 @pytest.fixture
 def two_cpus_no_gpu(monkeypatch):
-    monkeypatch.setattr(trainer_module, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(_machine, "usable_cpus", lambda: 2)
     real = tf.config.list_logical_devices
     monkeypatch.setattr(
         tf.config,
@@ -127,7 +128,7 @@ def test_auto_splits_a_plain_model_on_a_multicore_cpu(two_cpus_no_gpu):
 def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(two_cpus_no_gpu, monkeypatch):
     assert _auto_parts(_tagger(), jit_compile=False) == 1
     with monkeypatch.context() as patch:
-        patch.setattr(trainer_module, "_usable_cpus", lambda: 1)
+        patch.setattr(_machine, "usable_cpus", lambda: 1)
         assert _auto_parts(_tagger()) == 1
     real = tf.config.list_logical_devices
     with monkeypatch.context() as patch:

@@ -120,7 +120,6 @@ def test_sigkill_mid_epoch_then_resume_ends_with_the_uninterrupted_weights(tmp_p
 
 def test_a_save_cut_short_never_replaces_the_last_good_checkpoint(tmp_path):
     import keras
-    import tensorflow as tf
 
     from rnn_tf import VanillaRNN
     from rnn_tf.bptt import BPTTTrainer
@@ -130,13 +129,23 @@ def test_a_save_cut_short_never_replaces_the_last_good_checkpoint(tmp_path):
     model = keras.Sequential(
         [keras.Input((5, 3)), VanillaRNN(8, output_dim=4, return_sequences=True)]
     )
+    def killed_in_epoch_2(epoch, logs):
+        if epoch == 1:
+            raise KeyboardInterrupt("killed")
+
     trainer = BPTTTrainer(model, from_logits=True, verbose=0, checkpoint_dir=tmp_path)
-    trainer.fit(x, y, epochs=1, batch_size=8)
-    good = tf.train.latest_checkpoint(tmp_path)
-    # What a process killed while writing leaves behind: data files, no index update.
-    (tmp_path / "ckpt-999.data-00000-of-00001").write_bytes(b"\x00" * 100)
-    (tmp_path / "ckpt-999.index").write_bytes(b"partial")
-    assert tf.train.latest_checkpoint(tmp_path) == good
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(x, y, epochs=2, batch_size=8, callbacks=[
+            keras.callbacks.LambdaCallback(on_epoch_begin=killed_in_epoch_2)
+        ])
+    (good,) = [p.name for p in tmp_path.iterdir()]
+    # What a process killed while writing leaves behind: a temporary folder, never
+    # a folder under a checkpoint's name.
+    partial = tmp_path / ".ckpt-000002.partial-12345"
+    partial.mkdir()
+    (partial / "weights.index").write_bytes(b"partial")
     resumed = BPTTTrainer(model, from_logits=True, verbose=0, checkpoint_dir=tmp_path)
     history = resumed.fit(x, y, epochs=2, batch_size=8)
     assert history.epochs == 1  # restored epoch 1 from the good checkpoint, ran epoch 2
+    assert good == "ckpt-000001"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-000001", "ckpt-000002"]

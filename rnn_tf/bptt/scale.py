@@ -1,0 +1,173 @@
+"""Running the trainer's step on more hardware: batch slices on several CPU cores,
+and `tf.distribute` strategies.
+
+Both compute the same step as `BPTTTrainer`'s single-device one, up to float
+rounding: the gradient of the whole batch, clipped, applied once.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import keras
+import tensorflow as tf
+
+from rnn_tf import _machine
+from rnn_tf.bptt import non_finite
+
+# Layer attributes whose positive value means the layer draws random numbers in training.
+_RANDOM_RATES = ("rate", "dropout", "recurrent_dropout", "stddev")
+
+
+def batch_coupling(model) -> str | None:
+    """Why `model`'s training step on a batch is not the sum of its steps on slices of it.
+
+    Batch normalization and stateful RNNs couple the rows of a batch; random layers
+    (dropout, noise) would draw the same numbers for every slice run at once; and
+    regularizers and other added losses must be counted once per batch, not per slice.
+    """
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        name = f"{type(layer).__name__} {layer.name!r}"
+        if isinstance(layer, keras.layers.BatchNormalization):
+            return f"{name} normalizes over the batch"
+        if getattr(layer, "stateful", False):
+            return f"{name} is stateful"
+        for attr in _RANDOM_RATES:
+            value = getattr(layer, attr, None)
+            if isinstance(value, (int, float)) and value > 0:
+                return f"{name} draws random numbers ({attr}={value})"
+        for attr, value in vars(layer).items():
+            if attr.endswith("regularizer") and value is not None:
+                return f"{name} has a {attr.lstrip('_')}"
+    return None
+
+
+def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
+    """How many slices `batch_split` ("auto" or an int) means for this model here."""
+    if batch_split != "auto":
+        coupling = batch_coupling(model) if batch_split > 1 else None
+        if coupling:
+            raise ValueError(
+                f"Argument `batch_split` must be 1 for this model: {coupling}, so its "
+                f"slices' steps do not add up to the batch's; received "
+                f"batch_split={batch_split} (\"auto\" picks 1 here)"
+            )
+        return batch_split
+    on_cpu = not tf.config.list_logical_devices("GPU")
+    if not (jit_compile and on_cpu and _machine.usable_cpus() >= 2):
+        return 1
+    return 1 if batch_coupling(model) else 2
+
+
+class _SplitUnsupported(Exception):
+    """Raised while tracing the split step when the model adds losses of its own."""
+
+    reason = "the model adds losses (regularizers or add_loss) that count once per batch"
+
+
+class SlicedStep:
+    """Gradients of `parts` slices of the batch at once, summed, one update.
+
+    Each slice's gradient is its own XLA computation; called side by side from a
+    plain graph, TensorFlow runs them on different cores (one XLA computation runs
+    its time loop on one core). The losses are sums here and divided by the whole
+    batch's count at the end, so the step equals the unsplit one. A batch with
+    fewer rows than slices, or a model found to add losses while tracing (when
+    `batch_split="auto"`), runs `whole_step` instead.
+    """
+
+    def __init__(self, trainer, whole_step, parts: int, *, explicit: bool):
+        self.parts = parts
+        self._whole_step = whole_step
+        self._explicit = explicit
+        self.slice_gradient = tf.function(
+            partial(self._slice_gradient, trainer), reduce_retracing=True, jit_compile=True
+        )
+        update = partial(self._update, trainer)
+        self._update_step = tf.function(update, reduce_retracing=True, jit_compile=True)
+        self._split_step = tf.function(self._step, reduce_retracing=True)
+
+    @staticmethod
+    def _slice_gradient(trainer, x, y, mask, states):
+        variables = trainer.model.trainable_variables
+        states = trainer._states_or_initial(x, states)
+        with tf.GradientTape() as tape:
+            y_pred, new_states = trainer._forward(x, states, training=True)
+            total, denominator, weights = trainer._loss_sum(y, y_pred, mask)
+        if trainer.model.losses:
+            raise _SplitUnsupported(_SplitUnsupported.reason)
+        grads = trainer._dense(tape.gradient(total, variables), variables)
+        hits, count = trainer._accuracy_counts(y, y_pred, weights)
+        new_states = [tf.stop_gradient(s) for s in new_states]
+        return total, denominator, grads, hits, count, new_states
+
+    @staticmethod
+    def _update(trainer, totals, denominators, slice_grads):
+        denominator = tf.maximum(tf.add_n(denominators), 1.0)
+        loss = tf.add_n(totals) / denominator
+        grads = [tf.add_n(list(gs)) / denominator for gs in zip(*slice_grads)]
+        grads, norm = trainer._clipped(grads)
+        return loss, norm, trainer._apply_if_finite(loss, norm, grads)
+
+    def _step(self, x, y, mask, states):
+        parts = self.parts
+        batch = tf.shape(x)[0]
+        # As equal as possible: the first `batch % parts` slices get one more row.
+        sizes = batch // parts + tf.cast(tf.range(parts) < batch % parts, tf.int32)
+
+        def split(tensor):
+            return [None] * parts if tensor is None else tf.split(tensor, sizes, num=parts)
+
+        slice_states = list(zip(*[split(s) for s in states])) or [[]] * parts
+        results = [
+            self.slice_gradient(*args, list(st))
+            for *args, st in zip(split(x), split(y), split(mask), slice_states)
+        ]
+        totals, denominators, grads, hits, counts, new_states = zip(*results)
+        loss, norm, applied = self._update_step(list(totals), list(denominators), list(grads))
+        new_states = [tf.concat(list(s), axis=0) for s in zip(*new_states)]
+        return loss, norm, applied, tf.add_n(list(hits)), tf.add_n(list(counts)), new_states
+
+    def __call__(self, x, y, mask, states):
+        if self.parts == 1 or (x.shape[0] or 0) < self.parts:
+            return self._whole_step(x, y, mask, states)
+        try:
+            return self._split_step(x, y, mask, states)
+        except _SplitUnsupported:
+            # Found while tracing, before anything ran: train unsplit from now on.
+            if self._explicit:
+                raise ValueError(
+                    f"Argument `batch_split` must be 1 for this model: "
+                    f"{_SplitUnsupported.reason}; received batch_split={self.parts}"
+                ) from None
+            self.parts = 1
+            return self._whole_step(x, y, mask, states)
+
+
+def distributed_step(trainer):
+    """The step under `trainer.strategy`: per-replica gradients, summed, one update.
+
+    The replicas' gradients meet on the host, so the finiteness checks and the update
+    are calls of their own around the compiled gradient step.
+    """
+    strategy = trainer.strategy
+    gradient = tf.function(
+        trainer._gradient, reduce_retracing=True, jit_compile=trainer.jit_compile
+    )
+    apply = tf.function(trainer._apply, reduce_retracing=True)
+    total = partial(strategy.reduce, tf.distribute.ReduceOp.SUM, axis=None)
+    same = partial(strategy.reduce, tf.distribute.ReduceOp.MEAN, axis=None)  # equal anyway
+
+    def step(x, y, mask, states):
+        results = strategy.run(gradient, args=(x, y, mask, states))
+        loss, grads, norm, hits, count, new_states = results
+        loss, norm = total(loss), same(norm)
+        applied = False
+        if non_finite.is_finite(float(loss)) and non_finite.is_finite(float(norm)):
+            guarded = trainer._guarded_variables()
+            before = non_finite.snapshot(guarded)
+            strategy.run(apply, args=(grads,))
+            applied = non_finite.keep_if_finite(guarded, before)
+        return loss, norm, tf.constant(applied), total(hits), total(count), new_states
+
+    return step
