@@ -21,10 +21,12 @@ from collections.abc import Iterable, Sequence
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from rnn_tf._checks import check_positive_int
+from rnn_tf._tensorflow import require_tensorflow
 from rnn_tf.layers import VanillaRNNCell
+
+tf = require_tensorflow("rnn_tf.diagnostics (the gradient lab)")
 
 _KERAS_CELLS = {
     "vanilla": VanillaRNNCell,

@@ -20,6 +20,9 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
+        from rnn_tf._tensorflow import require_tensorflow
+
+        require_tensorflow(f"rnn_tf.bptt.{name}")
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value

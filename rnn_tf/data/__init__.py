@@ -3,16 +3,20 @@
 Every loader takes `source="auto" | "real" | "offline"` and returns a dataclass with ready
 `tf.data.Dataset`s for train / validation / test, NumPy arrays, the vocabulary or scaler,
 and `source` ("real", or "offline" for the clearly labelled fallback). See
-datasets/README.md for sources and licenses.
+datasets/README.md for sources and licenses. The loaders need TensorFlow (for tf.data).
 """
 
-from rnn_tf.data.digit_strips import DigitStripsData, load_digit_strips
-from rnn_tf.data.errors import CorruptDataError, DataUnavailableError
-from rnn_tf.data.imdb import SentimentData, load_imdb, load_imdb_npz, synthetic_reviews
-from rnn_tf.data.registry import download, list_datasets, verify
-from rnn_tf.data.stocks import StockData, load_stocks, read_price_csv, synthetic_prices
-from rnn_tf.data.text import CharTextData, load_shakespeare, synthetic_play
-from rnn_tf.data.translation import TranslationData, load_translation, number_pairs
+from rnn_tf._tensorflow import require_tensorflow
+
+require_tensorflow("rnn_tf.data (the dataset loaders)")
+
+from rnn_tf.data.digit_strips import DigitStripsData, load_digit_strips  # noqa: E402
+from rnn_tf.data.errors import CorruptDataError, DataUnavailableError  # noqa: E402
+from rnn_tf.data.imdb import SentimentData, load_imdb, load_imdb_npz, synthetic_reviews  # noqa: E402
+from rnn_tf.data.registry import download, list_datasets, verify  # noqa: E402
+from rnn_tf.data.stocks import StockData, load_stocks, read_price_csv, synthetic_prices  # noqa: E402
+from rnn_tf.data.text import CharTextData, load_shakespeare, synthetic_play  # noqa: E402
+from rnn_tf.data.translation import TranslationData, load_translation, number_pairs  # noqa: E402
 
 __all__ = [
     "CharTextData",
