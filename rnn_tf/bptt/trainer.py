@@ -510,6 +510,9 @@ class BPTTTrainer:
         self.history = TrainingHistory()
         batches = inputs.make_dataset(x, y, mask, batch_size=batch_size, shuffle=False, seed=None)
         steps = int(batches.cardinality()) if int(batches.cardinality()) > 0 else None
+        if getattr(self.model, "optimizer", None) is None:
+            # Callbacks such as TensorBoard and LearningRateScheduler read model.optimizer.
+            self.model.optimizer = self.optimizer
         hooks = callback_list(callbacks, self.history, model=self.model, epochs=epochs,
                               verbose=self.verbose, steps=steps)
         self.model.stop_training = False

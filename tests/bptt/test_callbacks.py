@@ -127,6 +127,14 @@ def test_tensorboard_writes_event_files(tmp_path):
     assert list((tmp_path / "train").glob("events.out.tfevents.*"))
 
 
+def test_learning_rate_scheduler_sets_the_trainers_learning_rate():
+    x, y = _data()
+    trainer = _trainer()
+    schedule = keras.callbacks.LearningRateScheduler(lambda epoch, rate: 0.5 ** (epoch + 1))
+    trainer.fit(x, y, epochs=2, batch_size=4, callbacks=[schedule])
+    assert float(trainer.optimizer.learning_rate) == pytest.approx(0.25)
+
+
 def test_callbacks_must_be_keras_callbacks():
     x, y = _data()
     with pytest.raises(ValueError, match="`callbacks`"):
