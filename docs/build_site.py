@@ -45,6 +45,18 @@ MATHJAX_LOADER = """window.MathJax = {
 """
 
 
+# The notebooks' Colab badge image lives on colab.research.google.com; the site shows this
+# local one instead (the link still opens Colab), so a page needs nothing from the web.
+COLAB_BADGE_URL = "https://colab.research.google.com/assets/colab-badge.svg"
+COLAB_BADGE_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="117" height="20" role="img"
+ aria-label="Open in Colab"><rect width="117" height="20" rx="3" fill="#555"/>
+<rect x="20" width="97" height="20" rx="3" fill="#f9ab00"/><rect x="20" width="6" height="20"
+ fill="#f9ab00"/><circle cx="10" cy="10" r="5" fill="none" stroke="#f9ab00" stroke-width="2.5"/>
+<text x="68" y="14" fill="#fff" font-family="Verdana,sans-serif" font-size="11"
+ text-anchor="middle">Open in Colab</text></svg>
+"""
+
+
 def _section(markdown: str, heading: str) -> str:
     """The text of `## heading` up to the next `## ` heading (empty if absent)."""
     match = re.search(rf"^## {re.escape(heading)}.*?$(.*?)(?=^## |\Z)", markdown, re.M | re.S)
@@ -143,6 +155,9 @@ def build_site(
     nav = []
     for executed, smoke in notebooks:
         notebook = nbformat.read(executed, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "markdown":
+                cell.source = cell.source.replace(COLAB_BADGE_URL, "assets/colab-badge.svg")
         if smoke:
             notebook.cells.insert(0, nbformat.v4.new_markdown_cell(SMOKE_NOTE))
         nbformat.write(notebook, docs / executed.name)
@@ -152,6 +167,7 @@ def build_site(
     bundle = pathlib.Path(mathjax.__file__).parent / "static/mathjax/es5/tex-svg-full.js"
     shutil.copy2(bundle, mathjax_dir / bundle.name)
     (mathjax_dir / "load.js").write_text(MATHJAX_LOADER, encoding="utf-8")
+    (docs / "assets" / "colab-badge.svg").write_text(COLAB_BADGE_SVG, encoding="utf-8")
     readme = readme_path.read_text(encoding="utf-8")
     pages = [(name.replace(".ipynb", ".html"), title) for name, title in nav]
     (docs / "index.md").write_text(index_page(readme, pages), encoding="utf-8")

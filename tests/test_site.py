@@ -37,7 +37,7 @@ def _png_bytes() -> bytes:
 
 
 def _executed_notebook(path: pathlib.Path, title: str) -> pathlib.Path:
-    """A small notebook as `make reproduce` leaves it: markdown, math, code, an image output."""
+    """A small notebook as `make reproduce` leaves it: Colab badge, math, code, an image."""
     import nbformat
 
     image = nbformat.v4.new_output(
@@ -45,7 +45,11 @@ def _executed_notebook(path: pathlib.Path, title: str) -> pathlib.Path:
     )
     printed = nbformat.v4.new_output("stream", name="stdout", text="accuracy 0.93\n")
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell(f"# {title}\n\nThe update $h_t = \\tanh(x_t U + b)$."),
+        nbformat.v4.new_markdown_cell(
+            f"# {title}\n\n[![Open In Colab](https://colab.research.google.com/assets/"
+            f"colab-badge.svg)](https://colab.research.google.com/github/o/r/blob/main/{path.name})"
+            "\n\nThe update $h_t = \\tanh(x_t U + b)$."
+        ),
         nbformat.v4.new_code_cell("print('accuracy 0.93')", outputs=[printed], execution_count=1),
         nbformat.v4.new_code_cell("plot()", outputs=[image], execution_count=2),
     ])
