@@ -29,6 +29,7 @@ This module needs TensorFlow.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import time
@@ -510,36 +511,54 @@ class BPTTTrainer:
         self.history = TrainingHistory()
         batches = inputs.make_dataset(x, y, mask, batch_size=batch_size, shuffle=False, seed=None)
         steps = int(batches.cardinality()) if int(batches.cardinality()) > 0 else None
-        if getattr(self.model, "optimizer", None) is None:
-            # Callbacks such as TensorBoard and LearningRateScheduler read model.optimizer.
+        with self._optimizer_lent_to_model():
+            hooks = callback_list(callbacks, self.history, model=self.model, epochs=epochs,
+                                  verbose=self.verbose, steps=steps)
+            self.model.stop_training = False
+            hooks.on_train_begin()
+            logs = {}
+            for epoch in range(position.epoch, epochs):
+                start = time.perf_counter()
+                skip = position.batch if epoch == position.epoch else 0
+                epoch_seed = None if seed is None else seed + epoch
+                dataset = inputs.make_dataset(
+                    x, y, mask, batch_size=batch_size, shuffle=shuffle, seed=epoch_seed
+                )
+                hooks.on_epoch_begin(epoch)
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}/{epochs}")
+                logs = self._run_epoch(dataset, steps, epoch, skip, hooks, saving)
+                if validation_data is not None:
+                    logs.update({f"val_{k}": v for k, v in self._validate(validation_data).items()})
+                logs["seconds"] = time.perf_counter() - start
+                hooks.on_epoch_end(epoch, logs)
+                if saving is not None:
+                    finished = epoch + 1 == epochs or self.model.stop_training
+                    saving.save(checkpoints.Position(epoch + 1, 0, self.steps_done, finished))
+                if self.model.stop_training:
+                    break
+            hooks.on_train_end(logs)
+            return self.history
+
+    @contextlib.contextmanager
+    def _optimizer_lent_to_model(self):
+        """Callbacks such as TensorBoard and LearningRateScheduler read `model.optimizer`.
+
+        The trainer lends its optimizer for the run only, so that a model trained again by
+        another trainer (and its checkpoints) never sees this one's optimizer.
+        """
+        had_attribute = hasattr(self.model, "optimizer")
+        lend = getattr(self.model, "optimizer", None) is None
+        if lend:
             self.model.optimizer = self.optimizer
-        hooks = callback_list(callbacks, self.history, model=self.model, epochs=epochs,
-                              verbose=self.verbose, steps=steps)
-        self.model.stop_training = False
-        hooks.on_train_begin()
-        logs = {}
-        for epoch in range(position.epoch, epochs):
-            start = time.perf_counter()
-            skip = position.batch if epoch == position.epoch else 0
-            epoch_seed = None if seed is None else seed + epoch
-            dataset = inputs.make_dataset(
-                x, y, mask, batch_size=batch_size, shuffle=shuffle, seed=epoch_seed
-            )
-            hooks.on_epoch_begin(epoch)
-            if self.verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            logs = self._run_epoch(dataset, steps, epoch, skip, hooks, saving)
-            if validation_data is not None:
-                logs.update({f"val_{k}": v for k, v in self._validate(validation_data).items()})
-            logs["seconds"] = time.perf_counter() - start
-            hooks.on_epoch_end(epoch, logs)
-            if saving is not None:
-                finished = epoch + 1 == epochs or self.model.stop_training
-                saving.save(checkpoints.Position(epoch + 1, 0, self.steps_done, finished))
-            if self.model.stop_training:
-                break
-        hooks.on_train_end(logs)
-        return self.history
+        try:
+            yield
+        finally:
+            if lend and had_attribute:
+                self.model.optimizer = None
+            elif lend:
+                # Keras tracks even a None attribute as a checkpoint child: remove it.
+                del self.model.optimizer
 
     def _run_epoch(self, dataset, steps, epoch, skip, hooks, saving) -> dict[str, float]:
         if skip:

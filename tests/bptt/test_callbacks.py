@@ -139,3 +139,15 @@ def test_callbacks_must_be_keras_callbacks():
     x, y = _data()
     with pytest.raises(ValueError, match="`callbacks`"):
         _trainer().fit(x, y, callbacks=[lambda logs: None])
+
+
+def test_the_optimizer_is_lent_to_the_model_only_during_fit():
+    x, y = _data()
+    trainer = _trainer()
+    seen = []
+    probe = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.append(trainer.model.optimizer)
+    )
+    trainer.fit(x, y, epochs=1, batch_size=4, callbacks=[probe])
+    assert seen == [trainer.optimizer]
+    assert not hasattr(trainer.model, "optimizer")  # a later trainer's checkpoints stay its own
