@@ -113,6 +113,15 @@ def index_page(readme: str, pages: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _copy_local_images(markdown: str, source_root: pathlib.Path, docs: pathlib.Path) -> None:
+    """Copy the images the markdown shows by relative path (the README's figures) into the site."""
+    for target in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", markdown):
+        source = source_root / target
+        if "://" not in target and source.is_file():
+            (docs / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, docs / target)
+
+
 def _mkdocs_config(site_dir: pathlib.Path, nav: list[tuple[str, str]]) -> str:
     nav_lines = "\n".join(f"  - {title!r}: {page}" for page, title in nav)
     return f"""site_name: rnn_tf course
@@ -170,7 +179,9 @@ def build_site(
     (docs / "assets" / "colab-badge.svg").write_text(COLAB_BADGE_SVG, encoding="utf-8")
     readme = readme_path.read_text(encoding="utf-8")
     pages = [(name.replace(".ipynb", ".html"), title) for name, title in nav]
-    (docs / "index.md").write_text(index_page(readme, pages), encoding="utf-8")
+    index = index_page(readme, pages)
+    (docs / "index.md").write_text(index, encoding="utf-8")
+    _copy_local_images(index, readme_path.parent, docs)
     config = work_dir / "mkdocs.yml"
     config.write_text(_mkdocs_config(out_dir, nav), encoding="utf-8")
     subprocess.run(
