@@ -32,11 +32,16 @@ test-fast: setup
 lint: setup
 	$(PY) -m ruff check .
 
-# The main job: every figure, then every notebook headless on the offline defaults.
+# The main job: every figure, then every notebook headless on its default data (real where it
+# can be had), the results table (build/results.md), the website, and the README's figures
+# (docs/figures/) refreshed from this run.
 reproduce: setup
 	$(PY) -m rnn_tf figures --out figures
 	$(PY) -m rnn_tf notebooks --out build --figures figures
 	$(PY) docs/build_site.py --executed build --out build/site
+	for shown in docs/figures/*.png; do \
+	  cp "figures/$$(basename $$shown)" "$$shown.tmp" && mv "$$shown.tmp" "$$shown" || exit 1; \
+	done
 
 # The course website in build/site: the executed notebooks of `make reproduce` when present,
 # otherwise each notebook executed here in SMOKE mode.

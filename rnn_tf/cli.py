@@ -76,6 +76,16 @@ def _notebooks(args) -> int:
     out = writable_folder(args.out, "--out")
     figures = str(writable_folder(args.figures, "--figures").resolve())
     parameters = {"SMOKE": args.smoke, "DATA_SOURCE": args.data_source, "FIGURES_DIR": figures}
+    if args.scale is not None:
+        parameters["SCALE"] = args.scale
+        import nbformat
+
+        from rnn_tf.notebooks import declared_parameters
+
+        takers = [p.stem[:2] for p in select_notebooks(args.directory, args.only)
+                  if "SCALE" in declared_parameters(nbformat.read(p, as_version=4))]
+        print(f"SCALE={args.scale!r} acts in notebooks {', '.join(takers) or '(none selected)'}; "
+              "the others have one size")
     runs = run_notebooks(args.directory, out, parameters, only=args.only)
     failed = [run.name for run in runs if not run.ok]
     total = sum(run.seconds for run in runs)
@@ -115,6 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--figures", default="figures", help="where notebooks save figures")
     notebooks.add_argument("--smoke", action="store_true", help="tiny data and epochs")
     notebooks.add_argument("--data-source", default="auto", choices=["auto", "real", "offline"])
+    notebooks.add_argument(
+        "--scale", choices=["cpu", "full"],
+        help='SCALE of the notebooks that take one (default: each notebook\'s own, "cpu"); '
+        '"full" is the tutorial-size setting: hours on a CPU')
     notebooks.add_argument("--only", nargs="*", help="run only notebooks whose name contains these")
     notebooks.set_defaults(func=_notebooks)
 

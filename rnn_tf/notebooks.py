@@ -87,26 +87,48 @@ class CellProgress:
                   f"{now - self.start:.0f} s", flush=True)
 
 
-def inject_parameters(notebook, parameters: dict) -> None:
-    """Insert a cell assigning `parameters` right after the cell tagged `parameters`."""
+def declared_parameters(notebook) -> list[str]:
+    """Names the cell tagged `parameters` assigns, in order (the settings a notebook takes)."""
+    import ast
+
+    cell = _parameters_cell(notebook)
+    tree = ast.parse(cell.source) if cell is not None else ast.Module(body=[], type_ignores=[])
+    return [target.id for node in tree.body if isinstance(node, ast.Assign)
+            for target in node.targets if isinstance(target, ast.Name)]
+
+
+def _parameters_cell(notebook):
+    return next((c for c in notebook.cells
+                 if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+
+
+def inject_parameters(notebook, parameters: dict) -> list[str]:
+    """Insert a cell assigning `parameters` right after the cell tagged `parameters`.
+
+    Only the names that cell declares are injected, so a setting never lands in a notebook
+    it cannot act on (SCALE in the synthetic-data notebooks, say).
+
+    Returns:
+        The names of `parameters` the notebook does not declare (not injected).
+    """
     import nbformat
 
     if not parameters:
-        return
-    lines = ["# Injected by rnn_tf.notebooks"] + [f"{k} = {v!r}" for k, v in parameters.items()]
-    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [INJECTED_TAG]})
-    cells = notebook.cells
-    cells[:] = [c for c in cells if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])]
-    index = next(
-        (i for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])),
-        None,
-    )
-    if index is None:
+        return []
+    if _parameters_cell(notebook) is None:
         raise ValueError(
             "The notebook has no cell tagged `parameters`; tag its first code cell so "
             "settings such as SMOKE can be injected"
         )
-    cells.insert(index + 1, cell)
+    declared = declared_parameters(notebook)
+    skipped = [name for name in parameters if name not in declared]
+    lines = ["# Injected by rnn_tf.notebooks"] + [
+        f"{k} = {v!r}" for k, v in parameters.items() if k in declared]
+    cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [INJECTED_TAG]})
+    cells = notebook.cells
+    cells[:] = [c for c in cells if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])]
+    cells.insert(cells.index(_parameters_cell(notebook)) + 1, cell)
+    return skipped
 
 
 def run_notebook(

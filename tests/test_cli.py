@@ -117,3 +117,31 @@ def test_figures_in_an_unknown_format(tmp_path):
     proc = run_cli("figures", "--out", str(tmp_path), "--formats", "png", "jpeg2000x", "--quick")
     assert_one_line_error(proc, "--formats", "jpeg2000x")
     assert list(tmp_path.iterdir()) == []
+
+
+def _notebook_writing(folder, name, parameters_source, body):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(parameters_source, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ])
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, folder / name)
+
+
+@pytest.mark.notebook
+def test_scale_reaches_only_the_notebooks_that_take_one(tmp_path):
+    folder, figures = tmp_path / "nb", tmp_path / "fig"
+    write = ("import pathlib\n"
+             "pathlib.Path(FIGURES_DIR, '{name}.txt').write_text(repr(globals().get('SCALE')))")
+    _notebook_writing(folder, "01_sized.ipynb", 'SMOKE = False\nSCALE = "cpu"\nFIGURES_DIR = "f"',
+                      write.format(name="01"))
+    _notebook_writing(folder, "02_one_size.ipynb", 'SMOKE = False\nFIGURES_DIR = "f"',
+                      write.format(name="02"))
+    proc = run_cli("notebooks", "--directory", str(folder), "--out", str(tmp_path / "build"),
+                   "--figures", str(figures), "--scale", "full")
+    assert proc.returncode == 0, proc.stderr
+    assert "SCALE='full' acts in notebooks 01;" in proc.stdout
+    assert (figures / "01.txt").read_text() == "'full'"
+    assert (figures / "02.txt").read_text() == "None"   # never injected where it cannot act

@@ -8,6 +8,7 @@ import pytest
 
 from rnn_tf.notebooks import (
     CellProgress,
+    declared_parameters,
     find_notebooks,
     inject_parameters,
     run_notebook,
@@ -95,10 +96,12 @@ def test_injected_parameters_follow_the_parameters_cell():
         nbformat.v4.new_code_cell("SMOKE = False", metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell("print(SMOKE)"),
     ])
-    inject_parameters(nb, {"SMOKE": True})
+    assert inject_parameters(nb, {"SMOKE": True, "SCALE": "full"}) == ["SCALE"]
     assert nb.cells[2].source.endswith("SMOKE = True")
+    assert "SCALE" not in nb.cells[2].source   # not a setting of this notebook
     inject_parameters(nb, {"SMOKE": False})  # re-injecting replaces, never stacks
     assert len(nb.cells) == 4
+    assert declared_parameters(nb) == ["SMOKE"]
 
 
 def test_selection_refuses_to_run_nothing(tmp_path):

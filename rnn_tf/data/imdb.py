@@ -57,12 +57,17 @@ class SentimentData(ArraySplits):
         validation: the same, unshuffled, held out from the official training reviews.
         test: the same, unshuffled, from the official test reviews.
         x_train: int32 `(n, max_length)` ids, 0-padded at the end; likewise x_val, x_test.
+            A longer review keeps its last `max_length` ids with `truncating="pre"` (the
+            default, as `keras.utils.pad_sequences`), its first ones with "post".
         y_train: int32 `(n,)` labels; likewise y_val, y_test.
         vocabulary: token of each id; `vocabulary[0] == ""` is padding.
         source: "real" or "synthetic".
         name: "aclImdb", "imdb.npz", "synthetic_reviews" or "synthetic_npz".
-        vectorizer: the fitted `TextVectorization` (None on the npz path).
+        vectorizer: the fitted `TextVectorization`, returning every id of a text (ragged);
+            None on the npz path. `encode` also pads and cuts as the splits were.
         texts: the raw texts per split (None on the npz path).
+        max_length: ids per review.
+        truncating: which end of a long review was cut, "pre" (its start) or "post".
     """
 
     vocabulary: list[str]
@@ -70,6 +75,8 @@ class SentimentData(ArraySplits):
     name: str
     vectorizer: keras.layers.TextVectorization | None = None
     texts: dict[str, list[str]] | None = None
+    max_length: int | None = None
+    truncating: str = "pre"
 
     @property
     def vocab_size(self) -> int:
@@ -85,6 +92,41 @@ class SentimentData(ArraySplits):
         """
         ids = np.asarray(ids).ravel()
         return " ".join(self.vocabulary[i] for i in ids if 0 < i < len(self.vocabulary))
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """New review texts to int32 `(len(texts), max_length)` ids, padded and cut as the
+        splits were (for `model.predict` on your own reviews).
+
+        Example:
+            >>> model.predict(data.encode(["a moving, clever film"]))
+        """
+        if self.vectorizer is None:
+            raise ValueError(
+                "`encode` needs the fitted vectorizer of `load_imdb`; data from "
+                "`load_imdb_npz` has none (it holds Keras's pre-tokenised ids)"
+            )
+        if isinstance(texts, str):
+            raise ValueError(
+                f"Argument `texts` must be a list of review strings; received one string "
+                f"{texts[:40]!r}: wrap it in a list"
+            )
+        return _pad(self.vectorizer(tf.constant(list(texts))).to_list(), self.max_length,
+                    self.truncating)
+
+
+def _pad(ids: list[list[int]], max_length: int, truncating: str) -> np.ndarray:
+    if not ids:
+        return np.zeros((0, max_length), dtype="int32")
+    return keras.utils.pad_sequences(ids, maxlen=max_length, padding="post",
+                                     truncating=truncating, value=PAD_CHAR).astype("int32")
+
+
+def _check_truncating(truncating: str) -> None:
+    if truncating not in ("pre", "post"):
+        raise ValueError(
+            'Argument `truncating` must be "pre" (keep the end of a long review) or "post" '
+            f"(keep its start); received truncating={truncating!r}"
+        )
 
 
 # === Offline fallback ===
@@ -221,8 +263,8 @@ def read_aclimdb(
     return result
 
 
-def _vectorize(splits, *, source, name, vocab_size, max_length, validation_fraction,
-               batch_size, seed) -> SentimentData:
+def _vectorize(splits, *, source, name, vocab_size, max_length, truncating,
+               validation_fraction, batch_size, seed) -> SentimentData:
     texts, labels = splits["train"]
     index = random_split(len(texts), validation_fraction, 0.0, seed)
     parts = {
@@ -230,21 +272,23 @@ def _vectorize(splits, *, source, name, vocab_size, max_length, validation_fract
         "validation": ([texts[i] for i in index["validation"]], labels[index["validation"]]),
         "test": splits["test"],
     }
-    vectorizer = keras.layers.TextVectorization(
-        max_tokens=vocab_size, output_mode="int", output_sequence_length=max_length)
+    # Ragged output: every id of a review, so `truncating` can choose which end to keep.
+    vectorizer = keras.layers.TextVectorization(max_tokens=vocab_size, output_mode="int",
+                                                ragged=True)
     # Fitted on the training split only: validation and test words stay unseen, as in use.
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(parts["train"][0]).batch(1024))
 
     def encode(batch: list[str]) -> np.ndarray:
         if not batch:
-            return np.zeros((0, max_length), dtype="int32")
-        return np.asarray(vectorizer(tf.constant(batch)), dtype="int32")
+            return _pad([], max_length, truncating)
+        return _pad(vectorizer(tf.constant(batch)).to_list(), max_length, truncating)
 
     x = {split: encode(batch) for split, (batch, _) in parts.items()}
     y = {split: np.asarray(lab, dtype="int32") for split, (_, lab) in parts.items()}
     return _result(x, y, vocabulary=vectorizer.get_vocabulary(), source=source, name=name,
                    batch_size=batch_size, seed=seed, vectorizer=vectorizer,
-                   texts={split: batch for split, (batch, _) in parts.items()})
+                   texts={split: batch for split, (batch, _) in parts.items()},
+                   max_length=max_length, truncating=truncating)
 
 
 def _result(x, y, *, vocabulary, source, name, batch_size, seed, **extra) -> SentimentData:
@@ -258,9 +302,11 @@ def _result(x, y, *, vocabulary, source, name, batch_size, seed, **extra) -> Sen
         vocabulary=[str(token) for token in vocabulary], source=source, name=name, **extra)
 
 
-def _check_common(source, max_length, validation_fraction, batch_size, max_examples):
+def _check_common(source, max_length, truncating, validation_fraction, batch_size,
+                  max_examples):
     check_source(source)
     check_positive_int(max_length, "max_length")
+    _check_truncating(truncating)
     check_positive_int(batch_size, "batch_size")
     check_fractions(validation_fraction)
     if max_examples is not None:
@@ -272,6 +318,7 @@ def load_imdb(
     source: str = "auto",
     vocab_size: int = 20_000,
     max_length: int = 200,
+    truncating: str = "pre",
     validation_fraction: float = 0.2,
     batch_size: int = 32,
     seed: int = 0,
@@ -291,7 +338,10 @@ def load_imdb(
         source: "real" (error if unavailable), "offline" (`synthetic_reviews` only), or
             "auto" (real when on disk or downloadable, else the fallback with a warning).
         vocab_size: `max_tokens` of the vectorizer (padding and `[UNK]` included).
-        max_length: ids per review; longer reviews are cut at the end, shorter 0-padded.
+        max_length: ids per review; shorter reviews are 0-padded at the end.
+        truncating: "pre" keeps the last `max_length` ids of a longer review (where
+            reviewers tend to give their verdict; `keras.utils.pad_sequences`'s default),
+            "post" keeps the first ones.
         validation_fraction: share of the training reviews held out for validation.
         batch_size: batch size of the datasets.
         seed: validation split and shuffling seed (and the fallback's generator).
@@ -315,10 +365,11 @@ def load_imdb(
         >>> data.x_train.shape, data.source
         ((1600, 64), 'synthetic')
     """
-    _check_common(source, max_length, validation_fraction, batch_size, max_examples)
+    _check_common(source, max_length, truncating, validation_fraction, batch_size,
+                  max_examples)
     check_positive_int(vocab_size, "vocab_size")
-    options = dict(vocab_size=vocab_size, max_length=max_length, batch_size=batch_size,
-                   validation_fraction=validation_fraction, seed=seed)
+    options = dict(vocab_size=vocab_size, max_length=max_length, truncating=truncating,
+                   batch_size=batch_size, validation_fraction=validation_fraction, seed=seed)
 
     def real() -> SentimentData:
         def read(path):
@@ -409,7 +460,7 @@ def _npz_vocabulary(word_index: dict[str, int], limit: int) -> list[str]:
 
 
 def _from_ranks(ranks, labels, word_index, *, source, name, num_words, max_length,
-                validation_fraction, batch_size, seed) -> SentimentData:
+                truncating, validation_fraction, batch_size, seed) -> SentimentData:
     index = random_split(len(ranks["train"]), validation_fraction, 0.0, seed)
     parts = {
         "train": [ranks["train"][i] for i in index["train"]],
@@ -419,14 +470,14 @@ def _from_ranks(ranks, labels, word_index, *, source, name, num_words, max_lengt
     y = {"train": labels["train"][index["train"]],
          "validation": labels["train"][index["validation"]], "test": labels["test"]}
     ids, limit = _keras_ids(parts["train"] + parts["validation"] + parts["test"], num_words)
-    padded = keras.utils.pad_sequences(ids, maxlen=max_length, padding="post",
-                                       truncating="post", value=PAD_CHAR).astype("int32")
+    padded = _pad(ids, max_length, truncating)
     n_train, n_val = len(parts["train"]), len(parts["validation"])
     x = {"train": padded[:n_train], "validation": padded[n_train:n_train + n_val],
          "test": padded[n_train + n_val:]}
     y = {split: np.asarray(v, dtype="int32") for split, v in y.items()}
     return _result(x, y, vocabulary=_npz_vocabulary(word_index, limit), source=source,
-                   name=name, batch_size=batch_size, seed=seed)
+                   name=name, batch_size=batch_size, seed=seed, max_length=max_length,
+                   truncating=truncating)
 
 
 def decode_npz_review(ids, word_index: dict[str, int]) -> str:
@@ -446,6 +497,7 @@ def load_imdb_npz(
     source: str = "auto",
     num_words: int | None = 20_000,
     max_length: int = 200,
+    truncating: str = "pre",
     validation_fraction: float = 0.2,
     batch_size: int = 32,
     seed: int = 0,
@@ -466,7 +518,9 @@ def load_imdb_npz(
         source: "real", "offline" or "auto" (see `load_imdb`). The fallback encodes
             `synthetic_reviews` the same way, with a word index built from them.
         num_words: vocabulary size, offsets included; None keeps every word.
-        max_length: ids per review (start token included); longer reviews are cut at the end.
+        max_length: ids per review (start token included); shorter ones 0-padded at the end.
+        truncating: "pre" keeps the last `max_length` ids of a longer review (then without
+            its start token, as Keras's `pad_sequences`), "post" keeps the first ones.
         validation_fraction: share of the training reviews held out for validation.
         batch_size: batch size of the datasets.
         seed: shuffling and split seed.
@@ -491,7 +545,8 @@ def load_imdb_npz(
         >>> int(data.x_train[0, 0])  # every review starts with START_CHAR
         1
     """
-    _check_common(source, max_length, validation_fraction, batch_size, max_examples)
+    _check_common(source, max_length, truncating, validation_fraction, batch_size,
+                  max_examples)
     if num_words is not None:
         check_positive_int(num_words, "num_words")
         if num_words <= INDEX_FROM:
@@ -505,8 +560,8 @@ def load_imdb_npz(
             "arrays, which are never loaded unverified; received file_hash="
             f"{file_hash!r}"
         )
-    options = dict(num_words=num_words, max_length=max_length, batch_size=batch_size,
-                   validation_fraction=validation_fraction, seed=seed)
+    options = dict(num_words=num_words, max_length=max_length, truncating=truncating,
+                   batch_size=batch_size, validation_fraction=validation_fraction, seed=seed)
 
     def real() -> SentimentData:
         arrays = registry.read_dataset_file("imdb_npz", _read_npz, origin=origin,

@@ -214,10 +214,33 @@ def test_real_never_falls_back(http_server, cache):
     (dict(vocab_size=0), "vocab_size"), (dict(max_length=-1), "max_length"),
     (dict(validation_fraction=1.0), "validation_fraction"), (dict(source="web"), "source"),
     (dict(max_examples=0), "max_examples"), (dict(batch_size=0), "batch_size"),
+    (dict(truncating="end"), "truncating"),
 ])
 def test_bad_arguments_name_themselves(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         load_imdb(**{"source": "offline", **kwargs})
+
+
+@pytest.mark.parametrize("loader", [load_imdb, load_imdb_npz])
+def test_truncating_chooses_which_end_of_a_long_review_is_kept(loader):
+    whole = loader(source="offline", max_examples=60, max_length=400, truncating="post")
+    lengths = (whole.x_test > 0).sum(axis=1)
+    assert lengths.max() < 400 and (lengths > 5).mean() > 0.5   # nothing cut; most are long
+    for truncating, kept in (("pre", lambda ids: ids[-5:]), ("post", lambda ids: ids[:5])):
+        cut = loader(source="offline", max_examples=60, max_length=5, truncating=truncating)
+        expected = [kept(row[row > 0]) for row in whole.x_test]
+        expected = [np.pad(ids, (0, 5 - len(ids))) for ids in expected]   # short: 0 at the end
+        np.testing.assert_array_equal(cut.x_test, np.stack(expected))
+
+
+def test_encode_pads_and_cuts_new_texts_as_the_splits_were():
+    for truncating in ("pre", "post"):
+        data = load_imdb(source="offline", max_examples=40, max_length=10, truncating=truncating)
+        np.testing.assert_array_equal(data.encode(data.texts["test"]), data.x_test)
+    with pytest.raises(ValueError, match="`texts` must be a list"):
+        data.encode("one review as a bare string")
+    with pytest.raises(ValueError, match="load_imdb_npz"):
+        load_imdb_npz(source="offline", max_examples=20).encode(["a review"])
 
 
 def test_npz_num_words_must_leave_room_for_words():
