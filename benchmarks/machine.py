@@ -11,17 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rnn_tf._machine import usable_cpus
-
-
-def cpu_model() -> str | None:
-    """The CPU's model name (from /proc/cpuinfo on Linux), or None when unknown."""
-    try:
-        text = pathlib.Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or None
-    match = re.search(r"^model name\s*:\s*(.+)$", text, flags=re.M)
-    return match.group(1).strip() if match else None
+from rnn_tf._machine import cpu_model, usable_cpus
 
 
 def memory_total_mb() -> float | None:

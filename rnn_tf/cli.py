@@ -11,6 +11,8 @@ import os
 import pathlib
 import sys
 
+from rnn_tf._files import write_text_atomic
+
 
 class UsageError(Exception):
     """A mistake in the command's arguments: printed as one line, exit code 2."""
@@ -34,12 +36,6 @@ def writable_folder(path: str | os.PathLike, option: str) -> pathlib.Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"Argument `{option}` must be a writable folder; received {folder}")
     return folder
-
-
-def _write_text_atomic(path: pathlib.Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 def _figure_formats(formats: list[str]) -> tuple[str, ...]:
@@ -95,7 +91,7 @@ def _notebooks(args) -> int:
     table = results_table(figures)
     if table:
         results = out / "results.md"
-        _write_text_atomic(results, table + "\n")
+        write_text_atomic(results, table + "\n")
         print(f"results table: {results}")
     for run in runs:
         if not run.ok:

@@ -19,6 +19,9 @@ import tempfile
 
 import keras
 
+from rnn_tf._files import write_text_atomic
+from rnn_tf._machine import cpu_model
+
 RESULTS_FOLDER = "results"
 
 
@@ -76,10 +79,11 @@ class Course:
             "title": title,
             "smoke": self.smoke,
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}",
+            "machine": f"{cpu_model() or platform.machine()}, {os.cpu_count()} CPUs, "
+                       f"{platform.system()}",
             "numbers": {k: _jsonable(v) for k, v in numbers.items()},
         }
-        path.write_text(json.dumps(record, indent=1))
+        write_text_atomic(path, json.dumps(record, indent=1))
         return path
 
 

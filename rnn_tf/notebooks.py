@@ -14,6 +14,8 @@ import pathlib
 import time
 from dataclasses import dataclass
 
+from rnn_tf._files import write_text_atomic
+
 INJECTED_TAG = "injected-parameters"
 # During a notebook, a progress line at most this often (seconds).
 PROGRESS_EVERY_S = 30.0
@@ -168,14 +170,14 @@ def run_notebook(
         error = str(exc)
     seconds = time.perf_counter() - start
     executed = out_dir / path.name
-    nbformat.write(notebook, executed)
+    write_text_atomic(executed, nbformat.writes(notebook))
     html_path = None
     if html:
         from nbconvert import HTMLExporter
 
         body, _ = HTMLExporter().from_notebook_node(notebook)
         html_path = executed.with_suffix(".html")
-        html_path.write_text(body, encoding="utf-8")
+        write_text_atomic(html_path, body)
     return NotebookRun(path.stem, seconds, executed, html_path, error)
 
 

@@ -117,3 +117,15 @@ def test_report_keeps_arrays_and_formats_numpy_floats(tmp_path, capsys):
     path = course.report("arrays", {"per class": np.array([0.5, 0.25]), "f": np.float32(0.123456)})
     assert "0.1235" in capsys.readouterr().out
     assert json.loads(path.read_text())["numbers"]["per class"] == [0.5, 0.25]
+
+
+def test_result_files_are_written_whole_or_not_at_all(tmp_path):
+    from rnn_tf._files import atomic_path, write_text_atomic
+
+    target = tmp_path / "results.json"
+    write_text_atomic(target, "first")
+    with pytest.raises(RuntimeError), atomic_path(target) as temporary:
+        temporary.write_text("half of the sec")
+        raise RuntimeError("the process dies mid-write")
+    assert target.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]   # no temporary left

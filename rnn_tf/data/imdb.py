@@ -8,7 +8,7 @@ Two real paths and one fallback:
 - `load_imdb_npz`: Keras's `imdb.npz` word ranks with its `imdb_word_index.json`, offset as
   Keras does (0 padding, 1 start, 2 out-of-vocabulary, words from index 3 + rank).
 - offline: `synthetic_reviews`, generated reviews whose label hinges on negation
-  ("not good") and on a cue far from the end of the text. Labelled `source="synthetic"`.
+  ("not good") and on a cue far from the end of the text. Labelled `source="offline"`.
 
 Either way index 0 is padding, so `keras.layers.Embedding(mask_zero=True)` masks it.
 """
@@ -61,7 +61,7 @@ class SentimentData(ArraySplits):
             default, as `keras.utils.pad_sequences`), its first ones with "post".
         y_train: int32 `(n,)` labels; likewise y_val, y_test.
         vocabulary: token of each id; `vocabulary[0] == ""` is padding.
-        source: "real" or "synthetic".
+        source: "real" or "offline" (generated data).
         name: "aclImdb", "imdb.npz", "synthetic_reviews" or "synthetic_npz".
         vectorizer: the fitted `TextVectorization`, returning every id of a text (ragged);
             None on the npz path. `encode` also pads and cuts as the splits were.
@@ -363,7 +363,7 @@ def load_imdb(
     Example:
         >>> data = load_imdb(source="offline", max_length=64)
         >>> data.x_train.shape, data.source
-        ((1600, 64), 'synthetic')
+        ((1600, 64), 'offline')
     """
     _check_common(source, max_length, truncating, validation_fraction, batch_size,
                   max_examples)

@@ -3,7 +3,7 @@
 Real data: tiny-shakespeare (`shakespeare.txt`, 1,115,394 characters) from the shared data,
 the cache, or the TensorFlow tutorial URL. Offline fallback: `synthetic_play`, play-formatted
 text assembled deterministically from a few public-domain Shakespeare passages embedded
-below, labelled `source="synthetic"`.
+below, labelled `source="offline"`.
 
 The text is split by position (train first, then validation, then test) so that no
 window crosses splits, mapped to ids with `keras.layers.StringLookup` (0 = `[UNK]`), and
@@ -125,7 +125,7 @@ class CharTextData(ArraySplits):
         chars_from_ids: its inverse.
         text: the text the splits were cut from.
         seq_len: characters per sequence.
-        source: "real" or "synthetic".
+        source: "real" or "offline" (generated data).
         name: "shakespeare" or "synthetic_play".
     """
 
@@ -277,7 +277,7 @@ def load_shakespeare(
     Example:
         >>> data = load_shakespeare(source="offline", seq_len=50, max_chars=20_000)
         >>> data.x_train.shape, data.source
-        ((313, 50), 'synthetic')
+        ((313, 50), 'offline')
     """
     check_source(source)
     check_positive_int(seq_len, "seq_len")

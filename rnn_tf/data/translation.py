@@ -3,7 +3,7 @@
 Real data: `spa-eng/spa.txt` inside `spa-eng.zip` (Tatoeba via manythings.org/anki), one
 `english<TAB>spanish` pair per line, newer exports adding a third attribution column.
 Offline fallback: every number 0-9999 written out in English and in Spanish words
-(`english_number`, `spanish_number`), labelled `source="synthetic"`.
+(`english_number`, `spanish_number`), labelled `source="offline"`.
 
 Both sides are Unicode-normalised (NFKC), lowercased and have punctuation split off
 (`standardize`); the Spanish side is wrapped in `[start] ... [end]`. Ids come from two
@@ -68,7 +68,7 @@ class TranslationData:
         source_vocabulary: English token of each id (0 = padding, 1 = `[UNK]`).
         target_vocabulary: Spanish token of each id.
         sequence_length: ids per sequence.
-        source: "real" or "synthetic".
+        source: "real" or "offline" (generated data).
         name: "spa-eng" or "synthetic_numbers".
         dropped: pairs removed by the length filter.
     """
@@ -373,7 +373,7 @@ def load_translation(
     Example:
         >>> data = load_translation(source="offline", sequence_length=8)
         >>> data.encoder_inputs["train"].shape, data.source
-        ((7000, 8), 'synthetic')
+        ((7000, 8), 'offline')
     """
     check_source(source)
     check_positive_int(vocab_size, "vocab_size")

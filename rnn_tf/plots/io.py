@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import matplotlib
 import matplotlib.figure
 
+from rnn_tf._files import atomic_path
+
 __all__ = ["save_figure"]
 
 
@@ -69,14 +71,15 @@ def save_figure(
         for fmt in formats:
             path = base.with_name(f"{base.name}.{fmt}")
             metadata = {"Date": None} if fmt in ("svg", "pdf") else None
-            fig.savefig(
-                path,
-                format=fmt,
-                dpi=dpi,
-                metadata=metadata,
-                facecolor="white",
-                bbox_inches="tight",
-                pad_inches=0.15,
-            )
+            with atomic_path(path) as temporary:
+                fig.savefig(
+                    temporary,
+                    format=fmt,
+                    dpi=dpi,
+                    metadata=metadata,
+                    facecolor="white",
+                    bbox_inches="tight",
+                    pad_inches=0.15,
+                )
             paths.append(path)
     return paths

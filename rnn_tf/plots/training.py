@@ -65,7 +65,9 @@ def _curve(logs: Mapping, key: str, name: str) -> np.ndarray:
     return values
 
 
-def plot_training_curves(histories) -> matplotlib.figure.Figure:
+def plot_training_curves(
+    histories, *, loss_label: str = "loss (the training objective)"
+) -> matplotlib.figure.Figure:
     """Loss (and accuracy, when recorded) per epoch, one colour per model.
 
     Training curves are solid, validation curves dashed in the same colour, so a
@@ -77,6 +79,8 @@ def plot_training_curves(histories) -> matplotlib.figure.Figure:
             holds. `"loss"` is required; `"val_loss"`, `"accuracy"` and
             `"val_accuracy"` are drawn when present, other keys are ignored. Every
             list has one value per epoch.
+        loss_label: y-axis label of the loss panel: what the loss is, e.g.
+            "cross-entropy (nats)" or "mean squared error".
 
     Returns:
         The `matplotlib.figure.Figure`.
@@ -134,7 +138,7 @@ def plot_training_curves(histories) -> matplotlib.figure.Figure:
                     markevery=max(1, values.size // 10),
                     lw=2,
                 )
-    axes[0].set_ylabel("loss (training objective, e.g. cross-entropy in nats)", fontsize=10)
+    axes[0].set_ylabel(loss_label, fontsize=10)
     axes[0].set_title("loss (lower is better)", fontsize=12)
     if has_accuracy:
         axes[1].set_ylabel("accuracy (fraction correct)", fontsize=10)

@@ -19,6 +19,13 @@ def test_training_curves_show_only_loss_without_accuracy():
     assert len(plot_training_curves({"vanilla": {"loss": [1.0, 0.5]}}).axes) == 1
 
 
+def test_training_curves_say_what_the_loss_is():
+    history = {"lstm": {"loss": [1.0, 0.5]}}
+    assert plot_training_curves(history).axes[0].get_ylabel() == "loss (the training objective)"
+    figure = plot_training_curves(history, loss_label="mean squared error")
+    assert figure.axes[0].get_ylabel() == "mean squared error"
+
+
 def test_training_curves_draw_train_and_validation_per_model():
     # Three models, each a training and a validation curve.
     assert len(plot_training_curves(histories()).axes[0].lines) == 6
