@@ -138,6 +138,29 @@ def _shape(*dims: int) -> str:
     return "×".join(str(d) for d in dims)
 
 
+# Rows shared by both cells: the bus carrying x_t and h_{t-1}, the gates, the write path,
+# and the carried state along the top.
+BUS, GATE_ROW, MID, TOP = 0.9, 2.8, 4.3, 5.7
+
+
+def _cell_figure(x_max: float, frame_right: float) -> tuple[matplotlib.figure.Figure, Axes]:
+    """An empty cell drawing: x from -2.6 to `x_max`, the cell's frame up to `frame_right`."""
+    xlim, ylim = (-2.6, x_max), (-3.6, 6.9)
+    fig = S.new_figure(S.diagram_size(xlim, ylim, scale=0.74, extra_height=1.4))
+    ax = fig.add_subplot()
+    _cell_frame(ax, xlim, ylim, ((-0.2, 0.25), (frame_right, 6.45)))
+    return fig, ax
+
+
+def _caption(fig, ax, caption_x: float, lines: list[str], state: str, title: str):
+    """The equations (and Keras weight shapes) under the cell, the legend and the title."""
+    ax.text(caption_x, -2.45, "\n".join(lines), ha="center", va="center", fontsize=11.5,
+            linespacing=1.9)
+    _legend(fig, state)
+    fig.suptitle(title, fontsize=S.TITLE_SIZE)
+    return fig
+
+
 def plot_gru_cell(layer=None) -> matplotlib.figure.Figure:
     """The GRU cell with its update gate z_t, reset gate r_t and candidate state h~_t.
 
@@ -163,11 +186,8 @@ def plot_gru_cell(layer=None) -> matplotlib.figure.Figure:
     ```
     """
     shapes = _stacked_weights(layer, "GRU", 3) if layer is not None else None
-    bus, gate_row, mid, top = 0.9, 2.8, 4.3, 5.7
-    xlim, ylim = (-2.6, 11.0), (-3.6, 6.9)
-    fig = S.new_figure(S.diagram_size(xlim, ylim, scale=0.74, extra_height=1.4))
-    ax = fig.add_subplot()
-    _cell_frame(ax, xlim, ylim, ((-0.2, 0.25), (8.3, 6.45)))
+    bus, gate_row, mid, top = BUS, GATE_ROW, MID, TOP
+    fig, ax = _cell_figure(x_max=11.0, frame_right=8.3)
 
     S.node(ax, (-1.7, top), r"$h_{t-1}$", "state", width=1.1)
     h_next = S.node(ax, (10.0, top), r"$h_t$", "hidden", width=1.0)
@@ -222,15 +242,11 @@ def plot_gru_cell(layer=None) -> matplotlib.figure.Figure:
             f"W (recurrent_kernel) {_shape(units, 3 * units)},   bias {_shape(*bias)} "
             "(row 0: b, row 1: b')"
         )
-    ax.text(4.2, -2.45, "\n".join(lines), ha="center", va="center", fontsize=11.5,
-            linespacing=1.9)
-    _legend(fig, r"$h$ (top line)")
-    fig.suptitle(
+    return _caption(
+        fig, ax, 4.2, lines, r"$h$ (top line)",
         r"The GRU cell: the update gate $z_t$ decides how much of $h_{t-1}$ to keep,"
         r" the reset gate $r_t$ how much of it the candidate sees",
-        fontsize=S.TITLE_SIZE,
     )
-    return fig
 
 
 def plot_lstm_cell(layer=None) -> matplotlib.figure.Figure:
@@ -258,11 +274,8 @@ def plot_lstm_cell(layer=None) -> matplotlib.figure.Figure:
     ```
     """
     shapes = _stacked_weights(layer, "LSTM", 4) if layer is not None else None
-    bus, gate_row, mid, top = 0.9, 2.8, 4.3, 5.7
-    xlim, ylim = (-2.6, 12.4), (-3.6, 6.9)
-    fig = S.new_figure(S.diagram_size(xlim, ylim, scale=0.74, extra_height=1.4))
-    ax = fig.add_subplot()
-    _cell_frame(ax, xlim, ylim, ((-0.2, 0.25), (10.0, 6.45)))
+    bus, gate_row, mid, top = BUS, GATE_ROW, MID, TOP
+    fig, ax = _cell_figure(x_max=12.4, frame_right=10.0)
 
     S.node(ax, (-1.7, top), r"$c_{t-1}$", "state", width=1.1)
     S.node(ax, (-1.7, bus), r"$h_{t-1}$", "state", width=1.1)
@@ -315,12 +328,8 @@ def plot_lstm_cell(layer=None) -> matplotlib.figure.Figure:
             f"Keras weights:  U (kernel) {_shape(d_in, 4 * units)} = [U_i | U_f | U_g | U_o],   "
             f"W (recurrent_kernel) {_shape(units, 4 * units)},   bias {_shape(*bias)}"
         )
-    ax.text(4.9, -2.45, "\n".join(lines), ha="center", va="center", fontsize=11.5,
-            linespacing=1.9)
-    _legend(fig, r"$c$ (top line)")
-    fig.suptitle(
+    return _caption(
+        fig, ax, 4.9, lines, r"$c$ (top line)",
         r"The LSTM cell: the forget gate $f_t$ carries the cell state $c$ on, the input gate"
         r" $i_t$ writes to it, the output gate $o_t$ reads it",
-        fontsize=S.TITLE_SIZE,
     )
-    return fig

@@ -8,35 +8,19 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tagging_task import INPUT_DIM, OUTPUT_DIM, UNITS, tagger, tagging_data
 
 from rnn_tf import VanillaRNN, _machine
 from rnn_tf.bptt import BPTTTrainer, state_passing_model
 
-INPUT_DIM, UNITS, OUTPUT_DIM = 3, 6, 4
-
 
 def _data(batch=9, steps=8, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(batch, steps, INPUT_DIM)).astype("float32")
-    y = rng.integers(0, OUTPUT_DIM, size=(batch, steps))
-    mask = (rng.random((batch, steps)) > 0.3).astype("float32")
-    return x, y, mask
-
-
-def _tagger(*layers, **rnn_kwargs):
-    keras.utils.set_random_seed(0)
-    return keras.Sequential(
-        [
-            keras.Input((None, INPUT_DIM)),
-            *layers,
-            VanillaRNN(UNITS, output_dim=OUTPUT_DIM, return_sequences=True, **rnn_kwargs),
-        ]
-    )
+    return tagging_data(batch, steps, seed, with_mask=True)
 
 
 def _train(batch_split, steps=3, time_reduction="sum", with_mask=False, batch=9, **kwargs):
     x, y, mask = _data(batch=batch)
-    model = _tagger()
+    model = tagger()
     trainer = BPTTTrainer(
         model,
         from_logits=True,
@@ -122,14 +106,14 @@ def _auto_parts(model, **kwargs):
 
 
 def test_auto_splits_a_plain_model_on_a_multicore_cpu(two_cpus_no_gpu):
-    assert _auto_parts(_tagger()) == 2
+    assert _auto_parts(tagger()) == 2
 
 
 def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(two_cpus_no_gpu, monkeypatch):
-    assert _auto_parts(_tagger(), jit_compile=False) == 1
+    assert _auto_parts(tagger(), jit_compile=False) == 1
     with monkeypatch.context() as patch:
         patch.setattr(_machine, "usable_cpus", lambda: 1)
-        assert _auto_parts(_tagger()) == 1
+        assert _auto_parts(tagger()) == 1
     real = tf.config.list_logical_devices
     with monkeypatch.context() as patch:
         patch.setattr(
@@ -137,17 +121,17 @@ def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(two_cpus_no_gpu
             "list_logical_devices",
             lambda kind=None: ["a GPU"] if kind == "GPU" else real(kind),
         )
-        assert _auto_parts(_tagger()) == 1
+        assert _auto_parts(tagger()) == 1
 
 
 @pytest.mark.parametrize(
     "make_model, reason",
     [
-        (lambda: _tagger(keras.layers.BatchNormalization()), "normalizes over the batch"),
-        (lambda: _tagger(keras.layers.Dropout(0.2)), "rate=0.2"),
-        (lambda: _tagger(dropout=0.3), "dropout=0.3"),
-        (lambda: _tagger(keras.layers.GaussianNoise(0.1)), "stddev=0.1"),
-        (lambda: _tagger(kernel_regularizer="l2"), "kernel_regularizer"),
+        (lambda: tagger(keras.layers.BatchNormalization()), "normalizes over the batch"),
+        (lambda: tagger(keras.layers.Dropout(0.2)), "rate=0.2"),
+        (lambda: tagger(dropout=0.3), "dropout=0.3"),
+        (lambda: tagger(keras.layers.GaussianNoise(0.1)), "stddev=0.1"),
+        (lambda: tagger(kernel_regularizer="l2"), "kernel_regularizer"),
     ],
     ids=["batch_norm", "dropout_layer", "rnn_dropout", "noise", "regularizer"],
 )
@@ -181,7 +165,7 @@ def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu):
     x, y, _ = _data()
     results = []
     for batch_split in ("auto", 1):
-        model = _tagger(_AddsALoss())
+        model = tagger(_AddsALoss())
         trainer = BPTTTrainer(model, from_logits=True, batch_split=batch_split, verbose=0)
         logs = trainer.train_on_batch(x, y)
         results.append((trainer.parts, logs["loss"], model.get_weights()))
@@ -189,7 +173,7 @@ def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu):
     assert results[0][1] == pytest.approx(results[1][1], rel=1e-6)
     for a, b in zip(results[0][2], results[1][2]):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
-    trainer = BPTTTrainer(_tagger(_AddsALoss()), from_logits=True, batch_split=2, verbose=0)
+    trainer = BPTTTrainer(tagger(_AddsALoss()), from_logits=True, batch_split=2, verbose=0)
     with pytest.raises(ValueError, match="batch_split.*adds losses"):
         trainer.train_on_batch(x, y)
 
@@ -197,12 +181,12 @@ def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu):
 @pytest.mark.parametrize("value", [0, -2, 1.5, "two", True])
 def test_invalid_batch_split_raises_naming_the_argument(value):
     with pytest.raises(ValueError, match="batch_split"):
-        BPTTTrainer(_tagger(), batch_split=value)
+        BPTTTrainer(tagger(), batch_split=value)
 
 
 def test_batch_split_and_a_strategy_do_not_combine():
     strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
     with strategy.scope():
-        model = _tagger()
+        model = tagger()
     with pytest.raises(ValueError, match="batch_split.*strategy"):
         BPTTTrainer(model, strategy=strategy, batch_split=2)

@@ -5,27 +5,15 @@ import csv
 import keras
 import numpy as np
 import pytest
+from tagging_task import tagger, tagging_data
 
-from rnn_tf import VanillaRNN
 from rnn_tf.bptt import BPTTTrainer
 
-INPUT_DIM, UNITS, OUTPUT_DIM = 3, 6, 4
-
-
-def _data(batch=8, steps=5, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(batch, steps, INPUT_DIM)).astype("float32")
-    y = rng.integers(0, OUTPUT_DIM, size=(batch, steps))
-    return x, y
+_data = tagging_data
 
 
 def _trainer(**kwargs):
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential(
-        [keras.Input((None, INPUT_DIM)), VanillaRNN(UNITS, output_dim=OUTPUT_DIM,
-                                                     return_sequences=True)]
-    )
-    return BPTTTrainer(model, from_logits=True, learning_rate=0.05, verbose=0, **kwargs)
+    return BPTTTrainer(tagger(), from_logits=True, learning_rate=0.05, verbose=0, **kwargs)
 
 
 def test_hooks_run_in_keras_order_with_keras_logs_keys():

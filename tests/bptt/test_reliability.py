@@ -6,28 +6,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from tagging_task import OUTPUT_DIM, UNITS, tagger, tagging_data
 
-from rnn_tf import VanillaRNN
 from rnn_tf.bptt import BPTTTrainer, NonFiniteLossError
 
-INPUT_DIM, UNITS, OUTPUT_DIM = 3, 6, 4
-
-
-def _data(batch=8, steps=5, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(batch, steps, INPUT_DIM)).astype("float32")
-    y = rng.integers(0, OUTPUT_DIM, size=(batch, steps))
-    return x, y
-
-
-def _tagger(units=UNITS):
-    keras.utils.set_random_seed(0)
-    return keras.Sequential(
-        [
-            keras.Input((None, INPUT_DIM)),
-            VanillaRNN(units, output_dim=OUTPUT_DIM, return_sequences=True),
-        ]
-    )
+_data, _tagger = tagging_data, tagger
 
 
 def _weights(model):
@@ -207,7 +190,7 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path, change, what):
         x, y, epochs=2, batch_size=4, shuffle=False
     )
     # An unfinished run: its position would be resumed by a matching fit.
-    model = _tagger(change.get("units", UNITS))
+    model = _tagger(units=change.get("units", UNITS))
     before = _weights(model)
     optimizer = keras.optimizers.Adam(0.01) if change.get("optimizer") else None
     trainer = BPTTTrainer(

@@ -4,6 +4,7 @@ masking, compilation, non-finite guard, learning a memory task, and input errors
 import keras
 import numpy as np
 import pytest
+from tagging_task import INPUT_DIM, OUTPUT_DIM, UNITS, tagger, tagging_data
 
 from rnn_tf import VanillaRNN, VanillaRNNCell
 from rnn_tf.bptt import (
@@ -16,23 +17,13 @@ from rnn_tf.bptt import (
     state_passing_model,
 )
 
-INPUT_DIM, UNITS, OUTPUT_DIM = 3, 6, 4
-
 
 def _data(batch=4, steps=7, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(batch, steps, INPUT_DIM)).astype("float32")
-    y = rng.integers(0, OUTPUT_DIM, size=(batch, steps))
-    return x, y
+    return tagging_data(batch, steps, seed)
 
 
 def _tagger():
-    return keras.Sequential(
-        [
-            keras.Input((None, INPUT_DIM)),
-            VanillaRNN(UNITS, output_dim=OUTPUT_DIM, return_sequences=True),
-        ]
-    )
+    return tagger(seed=None)   # the tests seed (or not) before building
 
 
 def _params_of(layer) -> RNNParams:
