@@ -57,7 +57,12 @@ def _check_activation(activation: str) -> None:
 
 
 def _apply(activation: str, a):
-    return tf.tanh(a) if activation == "tanh" else tf.nn.relu(a)
+    if activation == "tanh":
+        return tf.tanh(a)
+    # relu written as a product, not max(a, 0): with max, XLA on CPU copies the whole
+    # (T, B, H) state buffer at every step instead of updating it in place (forward pass
+    # 14 ms against 4 ms at T=100, B=64, H=128). Equal to relu for every finite a.
+    return a * tf.cast(a > 0, a.dtype)
 
 
 def _derivative(activation: str, h):

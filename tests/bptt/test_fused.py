@@ -387,3 +387,16 @@ def test_second_derivative_of_the_sequence_with_head_equals_finite_differences(j
     theoretical, numerical = tf.test.compute_gradient(first_order, list(args.values()), delta=1e-6)
     for name, t, n in zip(names, theoretical, numerical):
         np.testing.assert_allclose(t, n, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["while_loop", "xla"])
+def test_relu_states_equal_tf_relu(jit_compile):
+    args = _sequence_args(np.random.default_rng(3), "float32", steps=6, batch=3)
+    x, h0, U, W, b = (args[k] for k in ("x", "h0", "U", "W", "b"))
+    H, _ = vanilla_sequence(x, h0, U, W, b, activation="relu", jit_compile=jit_compile)
+    h, expected = h0, []
+    for t in range(x.shape[0]):
+        h = tf.nn.relu(x[t] @ U + b + h @ W)
+        expected.append(h)
+    np.testing.assert_allclose(H, tf.stack(expected), rtol=1e-5, atol=1e-6)
+    assert (np.asarray(H) == 0).any()           # the cut at zero is exercised
