@@ -27,6 +27,9 @@ per-step executor overhead of a graph `while_loop` and fuses the element-wise
 passes over the (T, B, units) tensors, which is what dominates a 64 x 128 step.
 dX and dh_0 are computed outside XLA so that TensorFlow prunes them when x or
 h_0 needs no gradient (x is usually data).
+
+A non-finite x_t, h_0 or W gives NaN states from there on (row by row), never the
+finite numbers XLA's clamped tanh would make of them, so a NaN reaches the loss.
 """
 
 from __future__ import annotations
@@ -128,12 +131,28 @@ def _backward_loop(dH, H, h0, W, activation: str):
     return dA, _flat_t_matmul(H_prev, dA)
 
 
+def _non_finite_as_nan(H, P, h0, W):
+    """H with NaN wherever a non-finite input, h_0 or W would have made it NaN.
+
+    XLA on CPU computes tanh and min/max with clamps that turn NaN into finite numbers,
+    so a NaN in x or in the weights would otherwise come out as plausible states and a
+    finite loss. A row turns NaN from the first step whose x_t U + b is not finite (and
+    from the start if its h_0 is not); every row, when W is not finite.
+    """
+    bad_step = tf.reduce_any(tf.logical_not(tf.math.is_finite(P)), axis=-1)       # (T, B)
+    bad_start = tf.reduce_any(tf.logical_not(tf.math.is_finite(h0)), axis=-1)     # (B,)
+    bad_weights = tf.reduce_any(tf.logical_not(tf.math.is_finite(W)))
+    bad = tf.math.cumsum(tf.cast(bad_step, tf.int32), axis=0) > 0
+    bad = tf.logical_or(tf.logical_or(bad, bad_start[None]), bad_weights)
+    return tf.where(bad[..., None], tf.constant(float("nan"), H.dtype), H)
+
+
 def _forward(x, h0, U, b, W, V, c, activation: str):
     """H `(T, B, units)` and, with a head (V not None), the logits `(T, B, output_dim)`."""
     P = _matmul_2d(x, U)
     if b is not None:
         P = P + b
-    H = _forward_loop(P, h0, W, activation)
+    H = _non_finite_as_nan(_forward_loop(P, h0, W, activation), P, h0, W)
     if V is None:
         return H, None
     return H, _matmul_2d(H, V) + c

@@ -350,7 +350,9 @@ class VanillaRNN(keras.layers.RNN):
             `unroll`, no recurrent dropout in training, tanh or relu), else the
             generic Keras loop. `False`: always the generic Keras loop. `True`:
             always the fused op, and a ValueError when the backend or the call
-            is one it does not cover.
+            is one it does not cover. On the fused op a non-finite input or
+            weight gives NaN outputs from that step on (a NaN always reaches
+            the loss).
 
     Call arguments:
         sequences: `(batch, timesteps, input_dim)` float tensor.

@@ -400,3 +400,25 @@ def test_relu_states_equal_tf_relu(jit_compile):
         expected.append(h)
     np.testing.assert_allclose(H, tf.stack(expected), rtol=1e-5, atol=1e-6)
     assert (np.asarray(H) == 0).any()           # the cut at zero is exercised
+
+
+@pytest.mark.parametrize("jit_compile", [False, True], ids=["while_loop", "xla"])
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_a_non_finite_input_or_weight_gives_nan_never_plausible_states(jit_compile, activation):
+    args = _sequence_args(np.random.default_rng(4), "float32", steps=6, batch=3)
+    x, h0, U, W, b, V, c = (args[k] for k in ("x", "h0", "U", "W", "b", "V", "c"))
+
+    def run(x=x, h0=h0, W=W):
+        states, logits = vanilla_sequence(x, h0, U, W, b, V, c, activation=activation,
+                                jit_compile=jit_compile)
+        return np.asarray(states), np.asarray(logits)
+
+    H, logits = run(x=tf.tensor_scatter_nd_update(x, [[2, 1, 0]], [float("nan")]))
+    assert np.isnan(H[2:, 1]).all() and np.isnan(logits[2:, 1]).all()    # row 1 from step 2 on
+    assert np.isfinite(H[:2, 1]).all() and np.isfinite(H[:, [0, 2]]).all()
+    H, _ = run(h0=tf.tensor_scatter_nd_update(h0, [[0, 1]], [float("inf")]))
+    assert np.isnan(H[:, 0]).all() and np.isfinite(H[:, 1:]).all()
+    H, _ = run(W=tf.tensor_scatter_nd_update(W, [[0, 0]], [float("nan")]))
+    assert np.isnan(H).all()
+    H, logits = run()
+    assert np.isfinite(H).all() and np.isfinite(logits).all()
