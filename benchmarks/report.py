@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import os
 import pathlib
 
 import numpy as np
+
+from rnn_tf._files import write_text_atomic
 
 DEFAULT_OUT = pathlib.Path("benchmarks") / "results"
 
@@ -26,12 +27,6 @@ def clean(value):
     return value
 
 
-def _write_atomic(path: pathlib.Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
 def write_json(results: dict, out, stem: str, *, path: pathlib.Path | None = None) -> pathlib.Path:
     """Write `<stem>_<UTC time>.json` and `<stem>_latest.json` into `out`; return the first.
 
@@ -43,8 +38,8 @@ def write_json(results: dict, out, stem: str, *, path: pathlib.Path | None = Non
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
         path = out / f"{stem}_{stamp}.json"
     text = json.dumps(clean(results), indent=2)
-    _write_atomic(path, text)
-    _write_atomic(out / f"{stem}_latest.json", text)
+    write_text_atomic(path, text)
+    write_text_atomic(out / f"{stem}_latest.json", text)
     return path
 
 
