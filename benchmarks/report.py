@@ -104,6 +104,34 @@ def format_train_step_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+def format_readme_table(results: dict) -> str:
+    """The README's speed table from one train-step run: what ran where, ms and vs SimpleRNN."""
+    machine, s = results["machine"], results["config"]["shape"]
+    rows = {row["name"]: row for row in results["contenders"]}
+    reference = rows.get("simple_rnn", {})
+
+    def versus(row, phase):
+        ratio = (row.get(f"{phase}_ms") or 0) / (reference.get(f"{phase}_ms") or float("nan"))
+        return fmt(ratio, ".2f") + "x" if math.isfinite(ratio) else "-"
+
+    lines = [
+        f"{machine['date_utc'][:10]}, {machine['cpu_model'] or 'unknown CPU'}, "
+        f"{machine['cpus_usable']} cores, TensorFlow {machine['tensorflow']}; batch "
+        f"{s['batch']}, T = {s['timesteps']}, {s['input_dim']} inputs, {s['units']} units, "
+        f"{s['output_dim']} classes per step; medians of {results['config']['repeats']} "
+        f"in {results['config']['rounds']} interleaved rounds.",
+        "",
+        "| contender | train ms | vs SimpleRNN | inference ms | vs SimpleRNN |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in results["contenders"]:
+        if row["skipped"]:
+            continue
+        lines.append(f"| {row['label']} | {fmt(row['train_ms'])} | {versus(row, 'train')} | "
+                     f"{fmt(row['infer_ms'])} | {versus(row, 'infer')} |")
+    return "\n".join(lines)
+
+
 def plot_time_vs(results: dict, param: str):
     """Log-log training and inference time vs `param` ("timesteps" or "units")."""
     from matplotlib.figure import Figure

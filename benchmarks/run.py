@@ -16,6 +16,7 @@ import sys
 from benchmarks.contenders import CONTENDERS, QUICK_SHAPE, Shape
 from benchmarks.report import (
     DEFAULT_OUT,
+    format_readme_table,
     format_scaling_table,
     format_train_step_table,
 )
@@ -123,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.suite in ("all", "train-step"):
         results, path = run_train_step(train, args.out)
         print(format_train_step_table(results))
+        print("\nFor the README:\n\n" + format_readme_table(results))
         print(f"\nwrote {path}")
     if args.suite in ("all", "scaling"):
         results, path = run_scaling(scaling, args.out)

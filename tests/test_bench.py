@@ -115,6 +115,8 @@ def test_train_step_suite_prints_the_table_and_writes_its_json(tmp_path):
     assert "torch_rnn | skipped" in printed
     assert "vanilla_bptt: train step vs SimpleRNN <= 0.7x: ratio " in printed
     assert "issue" not in printed.lower()
+    assert "| contender | train ms | vs SimpleRNN | inference ms | vs SimpleRNN |" in printed
+    assert "| keras SimpleRNN + Dense | " in printed and " | 1.00x | " in printed
 
     results = json.loads((tmp_path / "train_step_latest.json").read_text())
     assert len(list(tmp_path.glob("train_step_2*.json"))) == 1
