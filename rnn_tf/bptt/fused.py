@@ -143,8 +143,9 @@ def _non_finite_as_nan(H, P, h0, W):
     bad_start = tf.reduce_any(tf.logical_not(tf.math.is_finite(h0)), axis=-1)     # (B,)
     bad_weights = tf.reduce_any(tf.logical_not(tf.math.is_finite(W)))
     bad = tf.math.cumsum(tf.cast(bad_step, tf.int32), axis=0) > 0
-    bad = tf.logical_or(tf.logical_or(bad, bad_start[None]), bad_weights)
-    return tf.where(bad[..., None], tf.constant(float("nan"), H.dtype), H)
+    # expand_dims, not [None] indexing: TFLite has no builtin for the strided slice it makes.
+    bad = tf.logical_or(tf.logical_or(bad, tf.expand_dims(bad_start, 0)), bad_weights)
+    return tf.where(tf.expand_dims(bad, -1), tf.constant(float("nan"), H.dtype), H)
 
 
 def _forward(x, h0, U, b, W, V, c, activation: str):
