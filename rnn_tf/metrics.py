@@ -67,7 +67,7 @@ def compile_for_tokens(
         clipnorm: clip each gradient to this norm (RNNs explode; see notebook 03).
         jit_compile: passed to `model.compile`. Keras's "auto" leaves XLA off on a machine
             without a GPU; True compiles each training step with XLA, which fuses the
-            time loop: 1.4x (notebooks 08 and 09) to 3x (notebook 06) faster on 2 CPU cores.
+            time loop: 1.0-1.4x faster per epoch in notebooks 08 and 09, 3x in 06 (2 CPU cores).
 
     Returns:
         `model`, compiled; its history logs `loss` and `accuracy`.
