@@ -65,7 +65,7 @@ def _notebooks(args) -> int:
     from rnn_tf.notebooks import run_notebooks, select_notebooks
 
     try:
-        select_notebooks(args.directory, args.only)
+        paths = select_notebooks(args.directory, args.only)
     except ValueError as error:
         # The library names its arguments; the command's options are the same names.
         raise UsageError(str(error).replace("Argument `", "Argument `--")) from None
@@ -78,7 +78,7 @@ def _notebooks(args) -> int:
 
         from rnn_tf.notebooks import declared_parameters
 
-        takers = [p.stem[:2] for p in select_notebooks(args.directory, args.only)
+        takers = [p.stem[:2] for p in paths
                   if "SCALE" in declared_parameters(nbformat.read(p, as_version=4))]
         print(f"SCALE={args.scale!r} acts in notebooks {', '.join(takers) or '(none selected)'}; "
               "the others have one size")

@@ -110,8 +110,13 @@ class SentimentData(ArraySplits):
                 f"Argument `texts` must be a list of review strings; received one string "
                 f"{texts[:40]!r}: wrap it in a list"
             )
-        return _pad(self.vectorizer(tf.constant(list(texts))).to_list(), self.max_length,
-                    self.truncating)
+        return _encode_texts(self.vectorizer, list(texts), self.max_length, self.truncating)
+
+
+def _encode_texts(vectorizer, texts: list[str], max_length: int, truncating: str) -> np.ndarray:
+    """Texts -> every id (ragged) -> padded at the end, cut at the `truncating` end."""
+    ids = vectorizer(tf.constant(texts)).to_list() if texts else []
+    return _pad(ids, max_length, truncating)
 
 
 def _pad(ids: list[list[int]], max_length: int, truncating: str) -> np.ndarray:
@@ -278,12 +283,8 @@ def _vectorize(splits, *, source, name, vocab_size, max_length, truncating,
     # Fitted on the training split only: validation and test words stay unseen, as in use.
     vectorizer.adapt(tf.data.Dataset.from_tensor_slices(parts["train"][0]).batch(1024))
 
-    def encode(batch: list[str]) -> np.ndarray:
-        if not batch:
-            return _pad([], max_length, truncating)
-        return _pad(vectorizer(tf.constant(batch)).to_list(), max_length, truncating)
-
-    x = {split: encode(batch) for split, (batch, _) in parts.items()}
+    x = {split: _encode_texts(vectorizer, batch, max_length, truncating)
+         for split, (batch, _) in parts.items()}
     y = {split: np.asarray(lab, dtype="int32") for split, (_, lab) in parts.items()}
     return _result(x, y, vocabulary=vectorizer.get_vocabulary(), source=source, name=name,
                    batch_size=batch_size, seed=seed, vectorizer=vectorizer,
