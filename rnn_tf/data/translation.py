@@ -63,6 +63,8 @@ class TranslationData:
         decoder_inputs: the same shape; starts with the `[start]` id.
         decoder_targets: the same shape; decoder inputs shifted left, ending in `[end]`.
         pairs: the standardised `(english, spanish)` pairs of each split.
+        written_pairs: the same pairs as written in the data (cased, punctuation
+            attached), in the same order: the references to score translations against.
         source_vectorizer: fitted `TextVectorization` for English (expects standardised text).
         target_vectorizer: fitted `TextVectorization` for `[start] spanish [end]`.
         source_vocabulary: English token of each id (0 = padding, 1 = `[UNK]`).
@@ -80,6 +82,7 @@ class TranslationData:
     decoder_inputs: dict[str, np.ndarray]
     decoder_targets: dict[str, np.ndarray]
     pairs: dict[str, list[tuple[str, str]]]
+    written_pairs: dict[str, list[tuple[str, str]]]
     source_vectorizer: keras.layers.TextVectorization
     target_vectorizer: keras.layers.TextVectorization
     source_vocabulary: list[str]
@@ -292,11 +295,15 @@ def _encode(layer, texts: list[str], length: int) -> np.ndarray:
 
 def _build(pairs, *, source, name, vocab_size, sequence_length, validation_fraction,
            test_fraction, batch_size, seed, max_pairs) -> TranslationData:
-    standardised = [(standardize(e), standardize(s)) for e, s in pairs]
-    # [start] + spanish + [end] must fit sequence_length + 1 ids before the shift.
-    kept = [(e, s) for e, s in standardised
-            if 0 < len(e.split()) <= sequence_length and 0 < len(s.split()) < sequence_length]
-    dropped = len(standardised) - len(kept)
+    def fits(english, spanish):
+        # [start] + spanish + [end] must fit sequence_length + 1 ids before the shift.
+        return (0 < len(english.split()) <= sequence_length
+                and 0 < len(spanish.split()) < sequence_length)
+
+    # (standardised pair, pair as written) of every pair short enough
+    both = [((standardize(e), standardize(s)), (e, s)) for e, s in pairs]
+    kept = [(standard, written) for standard, written in both if fits(*standard)]
+    dropped = len(both) - len(kept)
     if max_pairs is not None and max_pairs < len(kept):
         chosen = np.sort(np.random.default_rng(seed).choice(len(kept), max_pairs, replace=False))
         kept = [kept[i] for i in chosen]
@@ -304,10 +311,12 @@ def _build(pairs, *, source, name, vocab_size, sequence_length, validation_fract
         raise ValueError(
             f"No pair is short enough for sequence_length={sequence_length}; increase it")
     # Split by English sentence: its alternative translations never straddle two splits.
-    english = sorted({e for e, _ in kept})
+    english = sorted({standard[0] for standard, _ in kept})
     index = random_split(len(english), validation_fraction, test_fraction, seed)
     split_of = {english[i]: split for split, ids in index.items() for i in ids}
-    groups = {split: [p for p in kept if split_of[p[0]] == split] for split in SPLITS}
+    items = {split: [(standard, written) for standard, written in kept
+                     if split_of[standard[0]] == split] for split in SPLITS}
+    groups = {split: [standard for standard, _ in group] for split, group in items.items()}
 
     train_targets = [f"{START} {s} {END}" for _, s in groups["train"]]
     source_layer = _vectorizer(vocab_size, sequence_length, [e for e, _ in groups["train"]])
@@ -324,7 +333,9 @@ def _build(pairs, *, source, name, vocab_size, sequence_length, validation_fract
     return TranslationData(
         train=datasets["train"], validation=datasets["validation"], test=datasets["test"],
         encoder_inputs=encoder, decoder_inputs=decoder_in, decoder_targets=decoder_out,
-        pairs=groups, source_vectorizer=source_layer, target_vectorizer=target_layer,
+        pairs=groups,
+        written_pairs={split: [written for _, written in group] for split, group in items.items()},
+        source_vectorizer=source_layer, target_vectorizer=target_layer,
         source_vocabulary=[str(t) for t in source_layer.get_vocabulary()],
         target_vocabulary=[str(t) for t in target_layer.get_vocabulary()],
         sequence_length=sequence_length, source=source, name=name, dropped=dropped)
