@@ -91,11 +91,14 @@ class CellProgress:
 
 def declared_parameters(notebook) -> list[str]:
     """Names the cell tagged `parameters` assigns, in order (the settings a notebook takes)."""
+    cell = _parameters_cell(notebook)
+    return [] if cell is None else _assigned_names(cell)
+
+
+def _assigned_names(cell) -> list[str]:
     import ast
 
-    cell = _parameters_cell(notebook)
-    tree = ast.parse(cell.source) if cell is not None else ast.Module(body=[], type_ignores=[])
-    return [target.id for node in tree.body if isinstance(node, ast.Assign)
+    return [target.id for node in ast.parse(cell.source).body if isinstance(node, ast.Assign)
             for target in node.targets if isinstance(target, ast.Name)]
 
 
@@ -117,19 +120,20 @@ def inject_parameters(notebook, parameters: dict) -> list[str]:
 
     if not parameters:
         return []
-    if _parameters_cell(notebook) is None:
+    parameters_cell = _parameters_cell(notebook)
+    if parameters_cell is None:
         raise ValueError(
             "The notebook has no cell tagged `parameters`; tag its first code cell so "
             "settings such as SMOKE can be injected"
         )
-    declared = declared_parameters(notebook)
+    declared = _assigned_names(parameters_cell)
     skipped = [name for name in parameters if name not in declared]
     lines = ["# Injected by rnn_tf.notebooks"] + [
         f"{k} = {v!r}" for k, v in parameters.items() if k in declared]
     cell = nbformat.v4.new_code_cell("\n".join(lines), metadata={"tags": [INJECTED_TAG]})
     cells = notebook.cells
     cells[:] = [c for c in cells if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])]
-    cells.insert(cells.index(_parameters_cell(notebook)) + 1, cell)
+    cells.insert(cells.index(parameters_cell) + 1, cell)
     return skipped
 
 
