@@ -300,10 +300,10 @@ def _build(pairs, *, source, name, vocab_size, sequence_length, validation_fract
         return (0 < len(english.split()) <= sequence_length
                 and 0 < len(spanish.split()) < sequence_length)
 
-    # (standardised pair, pair as written) of every pair short enough
-    both = [((standardize(e), standardize(s)), (e, s)) for e, s in pairs]
-    kept = [(standard, written) for standard, written in both if fits(*standard)]
-    dropped = len(both) - len(kept)
+    standard_and_written = [((standardize(e), standardize(s)), (e, s)) for e, s in pairs]
+    kept = [(standard, written) for standard, written in standard_and_written
+            if fits(*standard)]
+    dropped = len(standard_and_written) - len(kept)
     if max_pairs is not None and max_pairs < len(kept):
         chosen = np.sort(np.random.default_rng(seed).choice(len(kept), max_pairs, replace=False))
         kept = [kept[i] for i in chosen]
@@ -314,9 +314,9 @@ def _build(pairs, *, source, name, vocab_size, sequence_length, validation_fract
     english = sorted({standard[0] for standard, _ in kept})
     index = random_split(len(english), validation_fraction, test_fraction, seed)
     split_of = {english[i]: split for split, ids in index.items() for i in ids}
-    items = {split: [(standard, written) for standard, written in kept
-                     if split_of[standard[0]] == split] for split in SPLITS}
-    groups = {split: [standard for standard, _ in group] for split, group in items.items()}
+    by_split = {split: [(standard, written) for standard, written in kept
+                        if split_of[standard[0]] == split] for split in SPLITS}
+    groups = {split: [standard for standard, _ in group] for split, group in by_split.items()}
 
     train_targets = [f"{START} {s} {END}" for _, s in groups["train"]]
     source_layer = _vectorizer(vocab_size, sequence_length, [e for e, _ in groups["train"]])
@@ -334,7 +334,8 @@ def _build(pairs, *, source, name, vocab_size, sequence_length, validation_fract
         train=datasets["train"], validation=datasets["validation"], test=datasets["test"],
         encoder_inputs=encoder, decoder_inputs=decoder_in, decoder_targets=decoder_out,
         pairs=groups,
-        written_pairs={split: [written for _, written in group] for split, group in items.items()},
+        written_pairs={split: [written for _, written in group]
+                       for split, group in by_split.items()},
         source_vectorizer=source_layer, target_vectorizer=target_layer,
         source_vocabulary=[str(t) for t in source_layer.get_vocabulary()],
         target_vocabulary=[str(t) for t in target_layer.get_vocabulary()],
