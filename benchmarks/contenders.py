@@ -17,7 +17,7 @@ import numpy as np
 CONTENDERS: dict[str, tuple[str, str, int]] = {
     "vanilla_bptt": ("VanillaRNN + BPTTTrainer(jit_compile=False)", "rnn_tf", 1),
     "vanilla_bptt_xla": (
-        "VanillaRNN + BPTTTrainer (default: XLA, batch split in 2 on multi-core CPUs)", "rnn_tf", 1
+        "VanillaRNN + BPTTTrainer (default: XLA, batch split kept if timed faster)", "rnn_tf", 1
     ),
     "vanilla_bptt_generic": (
         "VanillaRNN(use_fused_bptt=False): Keras loop and autodiff, + BPTTTrainer", "rnn_tf", 1
@@ -63,6 +63,8 @@ class Contender:
     name: str
     train: Callable[[], Any]
     infer: Callable[[], Any]
+    # What the contender decided for itself while it ran (read after the timing).
+    decisions: Callable[[], dict] | None = None
 
 
 def make_data(shape: Shape, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -173,7 +175,9 @@ def _trainer_contender(name: str, shape: Shape, x, y, learning_rate: float) -> C
     )
     x_t, y_t = tf.constant(x), tf.constant(y)
     return Contender(name, lambda: trainer.train_on_batch(x_t, y_t),
-                     _inference_fn(model, x_t, jit_compile=jit))
+                     _inference_fn(model, x_t, jit_compile=jit),
+                     decisions=lambda: {"batch_slices": trainer.parts,
+                                        "split_measurement": trainer.split_measurement})
 
 
 def _keras_fit_contender(name: str, shape: Shape, x, y, learning_rate: float) -> Contender:

@@ -33,6 +33,44 @@ def process_status_kb(field_name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _widest_vectors(flags: set[str]) -> str:
+    for flag, name in (("amx_tile", "AMX"), ("avx512f", "AVX-512"), ("avx2", "AVX2")):
+        if flag in flags:
+            return name
+    return "no AVX2"
+
+
+def cpu_identity(cpuinfo: str | None = None) -> str | None:
+    """Vendor, family, model, stepping and widest vector unit, from /proc/cpuinfo.
+
+    A model name such as "AMD EPYC" is shared by CPU generations that run the same
+    code at different speeds; these fields tell them apart (AMD family 26 is Zen 5).
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = pathlib.Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return None
+
+    def field(name: str) -> str | None:
+        match = re.search(rf"^{name}\s*:\s*(.*)$", cpuinfo, flags=re.M)
+        return match.group(1).strip() if match else None
+
+    vendor = field("vendor_id")
+    if vendor is None:
+        return None
+    flags = set((field("flags") or "").split())
+    return (f"{vendor} family {field('cpu family')} model {field('model')} "
+            f"stepping {field('stepping')}, {_widest_vectors(flags)}")
+
+
+def describe_cpu(machine: dict) -> str:
+    """The CPU as the tables name it: model name, then its identity when known."""
+    name = machine.get("cpu_model") or "unknown CPU"
+    identity = machine.get("cpu_identity")
+    return f"{name} ({identity})" if identity else name
+
+
 def load_average() -> list[float] | None:
     return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
 
@@ -55,6 +93,7 @@ def machine_info() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "cpus_usable": usable_cpus(),
         "cpu_model": cpu_model(),
+        "cpu_identity": cpu_identity(),
         "mem_total_mb": memory_total_mb(),
         "platform": platform.platform(),
         "python": platform.python_version(),

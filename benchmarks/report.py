@@ -9,6 +9,7 @@ import pathlib
 
 import numpy as np
 
+from benchmarks.machine import describe_cpu
 from rnn_tf._files import write_text_atomic
 
 DEFAULT_OUT = pathlib.Path("benchmarks") / "results"
@@ -58,7 +59,7 @@ def format_train_step_table(results: dict) -> str:
         f"{s['input_dim']} inputs, {s['units']} units, {s['output_dim']} classes per step; "
         f"median of {results['config']['repeats']} in {results['config']['rounds']} "
         "interleaved rounds after warm-up.",
-        f"Machine: {results['machine']['cpus_usable']} CPUs ({results['machine']['cpu_model']}), "
+        f"Machine: {results['machine']['cpus_usable']} CPUs, {describe_cpu(results['machine'])}, "
         f"TF {results['machine']['tensorflow']}, {results['machine']['date_utc']}; "
         f"large matmul ({peak['matmul_n']}^2) {peak['gflops']:.1f} GFLOP/s.",
         "",
@@ -83,6 +84,14 @@ def format_train_step_table(results: dict) -> str:
             cells.append(fmt(None if frac is None else 100 * frac, ".0f"))
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
+    for row in results["contenders"]:
+        measured = (row.get("decisions") or {}).get("split_measurement")
+        if measured:
+            lines.append(
+                f"{row['name']}: batch_split=\"auto\" kept {measured['slices_kept']} of "
+                f"{measured['slices_tried']} slices (first batch: whole gradient "
+                f"{measured['whole_ms']:.1f} ms, slices {measured['split_ms']:.1f} ms)"
+            )
     for ours, ratio in results["ratios"].items():
         parts = [f"{key.replace('_vs_', ' / ')} = {fmt(value, '.2f')}"
                  for key, value in ratio.items()]
@@ -115,7 +124,7 @@ def format_readme_table(results: dict) -> str:
         return fmt(ratio, ".2f") + "x" if math.isfinite(ratio) else "-"
 
     lines = [
-        f"{machine['date_utc'][:10]}, {machine['cpu_model'] or 'unknown CPU'}, "
+        f"{machine['date_utc'][:10]}, {describe_cpu(machine)}, "
         f"{machine['cpus_usable']} cores, TensorFlow {machine['tensorflow']}; batch "
         f"{s['batch']}, T = {s['timesteps']}, {s['input_dim']} inputs, {s['units']} units, "
         f"{s['output_dim']} classes per step; medians of {results['config']['repeats']} "

@@ -29,7 +29,8 @@ from benchmarks.timing import round_ratios, target_verdict, time_interleaved
 from rnn_tf._machine import usable_cpus
 
 # 3: targets are named by what they measure and carry `phase` and `versus`.
-SCHEMA_VERSION = 3
+# 4: machine.cpu_identity; contenders[].decisions (the trainer's batch slices kept).
+SCHEMA_VERSION = 4
 REFERENCES = {"simple_rnn": "SimpleRNN", "torch_rnn": "torch.nn.RNN"}
 PHASES = {"train": "train step", "infer": "inference"}
 
@@ -179,6 +180,9 @@ def run_train_step(config: TrainStepConfig | None = None, out=None) -> tuple[dic
     peak_gflops = 2 * config.matmul_n**3 / (matmul_ms * 1e-3) / 1e9
     rows = [_row(name, shape, timings, skipped.get(name), peak_gflops)
             for name in config.contenders]
+    for row in rows:
+        contender = built.get(row["name"])
+        row["decisions"] = contender.decisions() if contender and contender.decisions else None
     by_name = {row["name"]: row for row in rows}
     ours = [name for name in dict.fromkeys(t.contender for t in TARGETS)
             if name in built]

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from benchmarks import contenders, report, timing, train_step
+from benchmarks import contenders, machine, report, timing, train_step
 from benchmarks.contenders import QUICK_SHAPE, ContenderUnavailable, build_contender, make_data
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -31,7 +31,7 @@ runpy.run_module("benchmarks", run_name="__main__", alter_sys=True)
 """
 
 TRAIN_ROW_KEYS = {
-    "name", "label", "framework", "gates", "skipped", "flops_train", "flops_infer",
+    "name", "label", "framework", "gates", "skipped", "flops_train", "flops_infer", "decisions",
     *(f"{phase}_{key}" for phase in ("train", "infer") for key in (
         "ms", "p25_ms", "p75_ms", "min_ms", "n", "first_call_s", "seq_per_s", "gflops",
         "frac_of_peak",
@@ -124,8 +124,8 @@ def test_train_step_suite_prints_the_table_and_writes_its_json(tmp_path):
     assert f"wrote {next(tmp_path.glob('train_step_2*.json'))}" in printed
     assert results["suite"] == "train_step"
     assert results["schema_version"] == train_step.SCHEMA_VERSION
-    for key in ("date_utc", "cpu_count", "cpus_usable", "cpu_model", "tensorflow", "keras",
-                "numpy", "torch"):
+    for key in ("date_utc", "cpu_count", "cpus_usable", "cpu_model", "cpu_identity",
+                "tensorflow", "keras", "numpy", "torch"):
         assert key in results["machine"]
     assert results["config"]["shape"] == vars(QUICK_SHAPE)
     assert _is_positive_number(results["peak"]["gflops"])
@@ -135,6 +135,9 @@ def test_train_step_suite_prints_the_table_and_writes_its_json(tmp_path):
     for name, row in rows.items():
         assert set(row) == TRAIN_ROW_KEYS, name
     assert "not installed" in rows["torch_rnn"]["skipped"]
+    # jit_compile=False: the trainer never splits, so there was nothing to time.
+    assert rows["vanilla_bptt"]["decisions"] == {"batch_slices": 1, "split_measurement": None}
+    assert rows["simple_rnn"]["decisions"] is None
     assert rows["torch_rnn"]["train_ms"] is None
     for name in ("vanilla_bptt", "simple_rnn"):
         assert rows[name]["skipped"] is None
@@ -282,3 +285,33 @@ def test_plots_return_figures_without_pyplot_state():
     assert len(fig.axes) == 2
     assert report.plot_memory_vs_timesteps(results).axes
     assert plt.get_fignums() == before
+
+
+AMD_ZEN5 = """processor\t: 0
+vendor_id\t: AuthenticAMD
+cpu family\t: 26
+model\t\t: 2
+model name\t: AMD EPYC
+stepping\t: 1
+flags\t\t: fpu sse2 avx2 avx512f avx512bw
+"""
+INTEL_SPR = """vendor_id\t: GenuineIntel
+cpu family\t: 6
+model\t\t: 143
+model name\t: Intel(R) Xeon(R) Platinum 8481C CPU @ 2.70GHz
+stepping\t: 8
+flags\t\t: avx2 avx512f amx_bf16 amx_tile amx_int8
+"""
+
+
+def test_the_cpu_is_named_by_vendor_family_model_and_vector_width():
+    assert machine.cpu_identity(AMD_ZEN5) == "AuthenticAMD family 26 model 2 stepping 1, AVX-512"
+    assert machine.cpu_identity(INTEL_SPR) == (
+        "GenuineIntel family 6 model 143 stepping 8, AMX"
+    )
+    assert machine.cpu_identity("processor : 0\n") is None  # no vendor: nothing to say
+    described = machine.describe_cpu(
+        {"cpu_model": "AMD EPYC", "cpu_identity": machine.cpu_identity(AMD_ZEN5)}
+    )
+    assert described == "AMD EPYC (AuthenticAMD family 26 model 2 stepping 1, AVX-512)"
+    assert machine.describe_cpu({"cpu_model": None}) == "unknown CPU"

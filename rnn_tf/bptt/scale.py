@@ -3,11 +3,18 @@ and `tf.distribute` strategies.
 
 Both compute the same step as `BPTTTrainer`'s single-device one, up to float
 rounding: the gradient of the whole batch, clipped, applied once.
+
+Whether slices are faster depends on the CPU (vendor, cache, vector width) and on
+the model's size, so `batch_split="auto"` does not guess: on the first batch it
+times the whole batch's gradient against the slices' and keeps the faster.
 """
 
 from __future__ import annotations
 
+import math
+import time
 from functools import partial
+from typing import Any, Callable
 
 import keras
 import tensorflow as tf
@@ -42,8 +49,20 @@ def batch_coupling(model) -> str | None:
     return None
 
 
+# Slices must beat the whole batch by this factor to be kept: near a tie the whole
+# batch wins, so noise cannot flip the choice (and its float rounding) run to run.
+SPLIT_MARGIN = 0.9
+# Timing rounds of the first-batch measurement, and the time after which it stops early.
+MEASURE_ROUNDS = 3
+MEASURE_BUDGET_S = 2.0
+
+
 def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
-    """How many slices `batch_split` ("auto" or an int) means for this model here."""
+    """How many slices `batch_split` ("auto" or an int) means for this model here.
+
+    For "auto" this is the candidate: 2 where slices can run on different cores
+    (a multi-core CPU, XLA), else 1. `SlicedStep` then measures whether it pays.
+    """
     if batch_split != "auto":
         coupling = batch_coupling(model) if batch_split > 1 else None
         if coupling:
@@ -57,6 +76,34 @@ def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
     if not (jit_compile and on_cpu and _machine.usable_cpus() >= 2):
         return 1
     return 1 if batch_coupling(model) else 2
+
+
+def fastest_times(calls: dict[str, Callable[[], Any]], *, rounds: int = MEASURE_ROUNDS,
+                  budget_s: float = MEASURE_BUDGET_S) -> dict[str, float]:
+    """The fastest of `rounds` timings, in seconds, of each call, taken in turn.
+
+    Each call is made once first (tracing and compiling are not timed) and must
+    return a tensor whose value is only known when its work is done. Interleaved
+    rounds share the machine's slow and fast moments; the minimum is the estimate
+    least touched by other work. Stops after the round that passes `budget_s`.
+    """
+    for call in calls.values():
+        call().numpy()
+    fastest = dict.fromkeys(calls, math.inf)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for name, call in calls.items():
+            began = time.perf_counter()
+            call().numpy()
+            fastest[name] = min(fastest[name], time.perf_counter() - began)
+        if time.perf_counter() - start > budget_s:
+            break
+    return fastest
+
+
+def split_pays(whole_s: float, split_s: float) -> bool:
+    """Whether slices taking `split_s` beat the whole batch's `whole_s` clearly enough."""
+    return split_s < SPLIT_MARGIN * whole_s
 
 
 class _SplitUnsupported(Exception):
@@ -74,10 +121,16 @@ class SlicedStep:
     batch's count at the end, so the step equals the unsplit one. A batch with
     fewer rows than slices, or a model found to add losses while tracing (when
     `batch_split="auto"`), runs `whole_step` instead.
+
+    When `batch_split="auto"` chose the slices, the first batch with enough rows
+    decides whether they stay: the gradient of the whole batch and the slices'
+    gradients are timed on it (`fastest_times`; nothing is applied) and the slices
+    are kept only if `split_pays`. `measurement` then holds both times in ms.
     """
 
     def __init__(self, trainer, whole_step, parts: int, *, explicit: bool):
         self.parts = parts
+        self.measurement: dict[str, float | int] | None = None
         self._whole_step = whole_step
         self._explicit = explicit
         self.slice_gradient = tf.function(
@@ -86,6 +139,7 @@ class SlicedStep:
         update = partial(self._update, trainer)
         self._update_step = tf.function(update, reduce_retracing=True, jit_compile=True)
         self._split_step = tf.function(self._step, reduce_retracing=True)
+        self._split_gradients = tf.function(self._slice_results, reduce_retracing=True)
 
     @staticmethod
     def _slice_gradient(trainer, x, y, mask, states):
@@ -109,7 +163,8 @@ class SlicedStep:
         grads, norm = trainer._clipped(grads)
         return loss, norm, trainer._apply_if_finite(loss, norm, grads)
 
-    def _step(self, x, y, mask, states):
+    def _slice_results(self, x, y, mask, states):
+        """`slice_gradient` of every slice, side by side in one graph."""
         parts = self.parts
         batch = tf.shape(x)[0]
         # As equal as possible: the first `batch % parts` slices get one more row.
@@ -119,19 +174,43 @@ class SlicedStep:
             return [None] * parts if tensor is None else tf.split(tensor, sizes, num=parts)
 
         slice_states = list(zip(*[split(s) for s in states])) or [[]] * parts
-        results = [
+        return [
             self.slice_gradient(*args, list(st))
             for *args, st in zip(split(x), split(y), split(mask), slice_states)
         ]
+
+    def _step(self, x, y, mask, states):
+        results = self._slice_results(x, y, mask, states)
         totals, denominators, grads, hits, counts, new_states = zip(*results)
         loss, norm, applied = self._update_step(list(totals), list(denominators), list(grads))
         new_states = [tf.concat(list(s), axis=0) for s in zip(*new_states)]
         return loss, norm, applied, tf.add_n(list(hits)), tf.add_n(list(counts)), new_states
 
+    def _measure(self, x, y, mask, states) -> None:
+        """Time the whole batch's gradient against the slices' on this batch; keep the faster."""
+        states = list(states)
+        times = fastest_times({
+            "whole": lambda: self.slice_gradient(x, y, mask, states)[0],
+            "split": lambda: self._split_gradients(x, y, mask, states)[0][0],
+        })
+        tried = self.parts
+        if not split_pays(times["whole"], times["split"]):
+            self.parts = 1
+        self.measurement = {
+            "whole_ms": times["whole"] * 1e3,
+            "split_ms": times["split"] * 1e3,
+            "slices_tried": tried,
+            "slices_kept": self.parts,
+        }
+
     def __call__(self, x, y, mask, states):
         if self.parts == 1 or (x.shape[0] or 0) < self.parts:
             return self._whole_step(x, y, mask, states)
         try:
+            if self.measurement is None and not self._explicit:
+                self._measure(x, y, mask, states)
+                if self.parts == 1:
+                    return self._whole_step(x, y, mask, states)
             return self._split_step(x, y, mask, states)
         except _SplitUnsupported:
             # Found while tracing, before anything ran: train unsplit from now on.

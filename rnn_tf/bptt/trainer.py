@@ -95,8 +95,10 @@ class BPTTTrainer:
         batch_split: on one device, split each batch into this many slices whose
             gradients run at the same time on different CPU cores, summed, one
             update: the same step as the whole batch, up to float rounding. "auto"
-            (default) picks 2 on a multi-core CPU with XLA, else 1 (see
-            `rnn_tf.bptt.scale`).
+            (default), on a multi-core CPU with XLA, times the whole batch's
+            gradient against 2 slices' on the first batch and keeps 2 only if
+            clearly faster (`split_measurement` holds both times); else 1. Pass an
+            int to skip the measurement (see `rnn_tf.bptt.scale`).
         check_inputs: check shapes, finiteness and label range of every input form
             before training (a `tf.data.Dataset` is read once for this).
         on_non_finite: "raise" (stop with `NonFiniteLossError` naming the step) or
@@ -229,6 +231,16 @@ class BPTTTrainer:
     def parts(self) -> int:
         """Slices per batch (`batch_split` resolved once the model exists)."""
         return getattr(self._step, "parts", 1)
+
+    @property
+    def split_measurement(self) -> dict | None:
+        """What `batch_split="auto"` timed on the first batch, or None if it timed nothing.
+
+        Keys: "whole_ms" and "split_ms" (the fastest gradient of the whole batch and of
+        its slices), "slices_tried" and "slices_kept".
+        """
+        measurement = getattr(self._step, "measurement", None)
+        return None if measurement is None else dict(measurement)
 
     def _states_or_initial(self, x, states) -> list:
         """`states`, or zeros for a state-passing model called without any."""

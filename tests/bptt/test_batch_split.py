@@ -1,8 +1,11 @@
 """BPTTTrainer(batch_split=k): the gradients of k slices of the batch, summed, give the
-same step as the whole batch; "auto" splits only models whose rows do not interact.
+same step as the whole batch; "auto" splits only models whose rows do not interact, and
+only when timing the first batch shows the slices clearly faster.
 
 Whether the slices really run on different cores is a speed question: see
 `benchmarks/` (`rnn-tf bench train-step`), not these tests."""
+
+import types
 
 import keras
 import numpy as np
@@ -11,7 +14,7 @@ import tensorflow as tf
 from tagging_task import INPUT_DIM, OUTPUT_DIM, UNITS, tagger, tagging_data
 
 from rnn_tf import VanillaRNN, _machine
-from rnn_tf.bptt import BPTTTrainer, state_passing_model
+from rnn_tf.bptt import BPTTTrainer, scale, state_passing_model
 
 
 def _data(batch=9, steps=8, seed=0):
@@ -105,8 +108,76 @@ def _auto_parts(model, **kwargs):
     return trainer.parts
 
 
-def test_auto_splits_a_plain_model_on_a_multicore_cpu(two_cpus_no_gpu):
-    assert _auto_parts(tagger()) == 2
+def _timed_as(monkeypatch, whole_s, split_s):
+    """Make the first-batch measurement see these times; it still runs every call."""
+    ran = []
+
+    def fake_fastest_times(calls, **_):
+        for name, call in calls.items():
+            ran.append((name, float(call().numpy())))
+        return {"whole": whole_s, "split": split_s}
+
+    monkeypatch.setattr(scale, "fastest_times", fake_fastest_times)
+    return ran
+
+
+@pytest.mark.parametrize(
+    "whole_s, split_s, kept", [(1.0, 0.5, 2), (1.0, 0.95, 1), (0.5, 1.0, 1)],
+    ids=["slices_clearly_faster", "near_a_tie", "slices_slower"],
+)
+def test_auto_keeps_slices_only_when_the_first_batch_times_them_clearly_faster(
+    two_cpus_no_gpu, monkeypatch, whole_s, split_s, kept
+):
+    ran = _timed_as(monkeypatch, whole_s, split_s)
+    x, y, _ = _data()
+    trainer = BPTTTrainer(tagger(), from_logits=True, verbose=0)
+    assert trainer.split_measurement is None
+    trainer.train_on_batch(x, y)
+    assert trainer.parts == kept
+    assert trainer.split_measurement == {
+        "whole_ms": whole_s * 1e3, "split_ms": split_s * 1e3,
+        "slices_tried": 2, "slices_kept": kept,
+    }
+    assert [name for name, _ in ran] == ["whole", "split"]
+    assert all(np.isfinite(total) for _, total in ran)
+    trainer.train_on_batch(x, y)
+    assert len(ran) == 2  # measured once, on the first batch
+
+
+def test_the_measurement_applies_nothing_and_an_explicit_split_skips_it(two_cpus_no_gpu):
+    # Real timings: whichever path "auto" keeps, its steps equal the whole batch's.
+    _, whole_logs, whole = _train(1)
+    trainer, auto_logs, auto = _train("auto")
+    measurement = trainer.split_measurement
+    assert measurement["whole_ms"] > 0 and measurement["split_ms"] > 0
+    assert measurement["slices_kept"] == trainer.parts
+    for a, b in zip(auto_logs, whole_logs):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+    for a, b in zip(auto, whole):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    explicit, _, _ = _train(2)
+    assert explicit.parts == 2 and explicit.split_measurement is None
+
+
+def test_fastest_times_warms_up_each_call_then_keeps_its_fastest_round(monkeypatch):
+    clock = [0.0]
+    monkeypatch.setattr(scale, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+
+    def taking(*durations):
+        durations = iter(durations)
+
+        def call():
+            clock[0] += next(durations)
+            return tf.constant(0.0)
+
+        return call
+
+    # The first duration of each is the untimed warm-up (tracing, compiling).
+    calls = {"whole": taking(9.0, 3.0, 1.0, 2.0), "split": taking(9.0, 0.5, 0.7, 0.6)}
+    assert scale.fastest_times(calls, rounds=3, budget_s=100.0) == {"whole": 1.0, "split": 0.5}
+    calls = {"whole": taking(9.0, 3.0, 1.0), "split": taking(9.0, 0.5, 0.7)}
+    # Past the budget after the first round: one round only.
+    assert scale.fastest_times(calls, rounds=3, budget_s=1.0) == {"whole": 3.0, "split": 0.5}
 
 
 def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(two_cpus_no_gpu, monkeypatch):
