@@ -51,10 +51,13 @@ def batch_coupling(model) -> str | None:
 
 # Slices must beat the whole batch by this factor to be kept: near a tie the whole
 # batch wins, so noise cannot flip the choice (and its float rounding) run to run.
-SPLIT_MARGIN = 0.9
+SPLIT_MARGIN = 0.95
 # Timing rounds of the first-batch measurement, and the time after which it stops early.
-MEASURE_ROUNDS = 3
-MEASURE_BUDGET_S = 2.0
+MEASURE_ROUNDS = 10
+MEASURE_BUDGET_S = 1.0
+# Untimed calls of each before the rounds: the first traces and compiles, the next
+# still run slower (caches, thread pools waking up).
+MEASURE_WARMUP = 2
 
 
 def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
@@ -79,16 +82,18 @@ def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
 
 
 def fastest_times(calls: dict[str, Callable[[], Any]], *, rounds: int = MEASURE_ROUNDS,
-                  budget_s: float = MEASURE_BUDGET_S) -> dict[str, float]:
+                  budget_s: float = MEASURE_BUDGET_S,
+                  warmup: int = MEASURE_WARMUP) -> dict[str, float]:
     """The fastest of `rounds` timings, in seconds, of each call, taken in turn.
 
-    Each call is made once first (tracing and compiling are not timed) and must
+    Each call is first made `warmup` times untimed (tracing, compiling) and must
     return a tensor whose value is only known when its work is done. Interleaved
     rounds share the machine's slow and fast moments; the minimum is the estimate
     least touched by other work. Stops after the round that passes `budget_s`.
     """
     for call in calls.values():
-        call().numpy()
+        for _ in range(warmup):
+            call().numpy()
     fastest = dict.fromkeys(calls, math.inf)
     start = time.perf_counter()
     for _ in range(rounds):
