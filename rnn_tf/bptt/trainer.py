@@ -96,9 +96,9 @@ class BPTTTrainer:
             gradients run at the same time on different CPU cores, summed, one
             update: the same step as the whole batch, up to float rounding. "auto"
             (default), on a multi-core CPU with XLA, times the whole batch's
-            gradient against 2 slices' on the first batch and keeps 2 only if
-            clearly faster (`split_measurement` holds both times); else 1. Pass an
-            int to skip the measurement (see `rnn_tf.bptt.scale`).
+            gradient against 2 slices' on the first batch and again 50 steps later,
+            and keeps 2 only if clearly faster (`split_measurement` holds the
+            times); else 1. Pass an int to skip the timing (see `rnn_tf.bptt.scale`).
         check_inputs: check shapes, finiteness and label range of every input form
             before training (a `tf.data.Dataset` is read once for this).
         on_non_finite: "raise" (stop with `NonFiniteLossError` naming the step) or
@@ -234,10 +234,11 @@ class BPTTTrainer:
 
     @property
     def split_measurement(self) -> dict | None:
-        """What `batch_split="auto"` timed on the first batch, or None if it timed nothing.
+        """What `batch_split="auto"` timed, or None if it timed nothing.
 
         Keys: "whole_ms" and "split_ms" (the fastest gradient of the whole batch and of
-        its slices), "slices_tried" and "slices_kept".
+        its slices), "slices_tried", "slices_kept", "sessions" (1 after the first
+        batch, 2 from 50 steps later) and "rows" (the batch size timed).
         """
         measurement = getattr(self._step, "measurement", None)
         return None if measurement is None else dict(measurement)

@@ -108,13 +108,15 @@ def _auto_parts(model, **kwargs):
     return trainer.parts
 
 
-def _timed_as(monkeypatch, whole_s, split_s):
-    """Make the first-batch measurement see these times; it still runs every call."""
+def _timed_as(monkeypatch, *sessions):
+    """Make the timing sessions see these (whole_s, split_s); they still run every call."""
     ran = []
+    sessions = iter(sessions)
 
     def fake_fastest_times(calls, **_):
         for name, call in calls.items():
             ran.append((name, float(call().numpy())))
+        whole_s, split_s = next(sessions)
         return {"whole": whole_s, "split": split_s}
 
     monkeypatch.setattr(scale, "fastest_times", fake_fastest_times)
@@ -128,7 +130,7 @@ def _timed_as(monkeypatch, whole_s, split_s):
 def test_auto_keeps_slices_only_when_the_first_batch_times_them_clearly_faster(
     two_cpus_no_gpu, monkeypatch, whole_s, split_s, kept
 ):
-    ran = _timed_as(monkeypatch, whole_s, split_s)
+    ran = _timed_as(monkeypatch, (whole_s, split_s))
     x, y, _ = _data()
     trainer = BPTTTrainer(tagger(), from_logits=True, verbose=0)
     assert trainer.split_measurement is None
@@ -136,12 +138,35 @@ def test_auto_keeps_slices_only_when_the_first_batch_times_them_clearly_faster(
     assert trainer.parts == kept
     assert trainer.split_measurement == {
         "whole_ms": whole_s * 1e3, "split_ms": split_s * 1e3,
-        "slices_tried": 2, "slices_kept": kept,
+        "slices_tried": 2, "slices_kept": kept, "sessions": 1, "rows": 9,
     }
     assert [name for name, _ in ran] == ["whole", "split"]
     assert all(np.isfinite(total) for _, total in ran)
     trainer.train_on_batch(x, y)
-    assert len(ran) == 2  # measured once, on the first batch
+    assert len(ran) == 2  # not timed again on the next batch
+
+
+def test_auto_times_again_later_and_keeps_the_fastest_of_both_sessions(
+    two_cpus_no_gpu, monkeypatch
+):
+    # The first session caught a busy moment (slices no faster); the second did not.
+    ran = _timed_as(monkeypatch, (0.5, 1.0), (0.9, 0.3))
+    x, y, _ = _data()
+    trainer = BPTTTrainer(tagger(), from_logits=True, verbose=0)
+    for _ in range(1 + scale.REMEASURE_AFTER - 1):
+        trainer.train_on_batch(x, y)
+    assert trainer.parts == 1 and trainer.split_measurement["sessions"] == 1
+    trainer.train_on_batch(x[:7], y[:7])  # another size (an epoch's last batch): not timed
+    assert trainer.split_measurement["sessions"] == 1
+    trainer.train_on_batch(x, y)
+    assert trainer.parts == 2
+    assert trainer.split_measurement == {
+        "whole_ms": 500.0, "split_ms": 300.0, "slices_tried": 2, "slices_kept": 2,
+        "sessions": 2, "rows": 9,
+    }
+    for _ in range(scale.REMEASURE_AFTER + 1):
+        trainer.train_on_batch(x, y)
+    assert len(ran) == 4  # two sessions, then never again
 
 
 def test_the_measurement_applies_nothing_and_an_explicit_split_skips_it(two_cpus_no_gpu):
