@@ -89,8 +89,9 @@ def format_train_step_table(results: dict) -> str:
         if measured:
             lines.append(
                 f"{row['name']}: batch_split=\"auto\" kept {measured['slices_kept']} of "
-                f"{measured['slices_tried']} slices (first batch: whole gradient "
-                f"{measured['whole_ms']:.1f} ms, slices {measured['split_ms']:.1f} ms)"
+                f"{measured['slices_tried']} slices (fastest of {measured['sessions']} timing "
+                f"sessions: whole gradient {measured['whole_ms']:.1f} ms, slices "
+                f"{measured['split_ms']:.1f} ms)"
             )
     for ours, ratio in results["ratios"].items():
         parts = [f"{key.replace('_vs_', ' / ')} = {fmt(value, '.2f')}"
