@@ -33,11 +33,11 @@ def process_status_kb(field_name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _widest_vectors(flags: set[str]) -> str:
-    for flag, name in (("amx_tile", "AMX"), ("avx512f", "AVX-512"), ("avx2", "AVX2")):
-        if flag in flags:
-            return name
-    return "no AVX2"
+def _vector_units(flags: set[str]) -> str:
+    """The widest vector unit, and the matrix unit (AMX) where there is one."""
+    widest = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2"))
+                   if flag in flags), "no AVX2")
+    return f"{widest}, AMX" if "amx_tile" in flags else widest
 
 
 def cpu_identity(cpuinfo: str | None = None) -> str | None:
@@ -61,7 +61,7 @@ def cpu_identity(cpuinfo: str | None = None) -> str | None:
         return None
     flags = set((field("flags") or "").split())
     return (f"{vendor} family {field('cpu family')} model {field('model')} "
-            f"stepping {field('stepping')}, {_widest_vectors(flags)}")
+            f"stepping {field('stepping')}, {_vector_units(flags)}")
 
 
 def describe_cpu(machine: dict) -> str:

@@ -86,12 +86,16 @@ def format_train_step_table(results: dict) -> str:
     lines.append("")
     for row in results["contenders"]:
         measured = (row.get("decisions") or {}).get("split_measurement")
+        first_step_s = (row.get("decisions") or {}).get("first_step_s")
         if measured:
             lines.append(
-                f"{row['name']}: batch_split=\"auto\" kept {measured['slices_kept']} of "
-                f"{measured['slices_tried']} slices (fastest of {measured['sessions']} timing "
-                f"sessions: whole gradient {measured['whole_ms']:.1f} ms, slices "
-                f"{measured['split_ms']:.1f} ms)"
+                f"{row['name']}: batch_split=\"auto\" ran "
+                + (f"{measured['slices_kept']} slices" if measured["slices_kept"] > 1
+                   else "the whole batch")
+                + f" (fastest of {measured['sessions']} timing sessions, up to the update: "
+                f"whole batch {measured['whole_ms']:.1f} ms, {measured['slices_tried']} slices "
+                f"{measured['split_ms']:.1f} ms"
+                + (f"; first step {first_step_s:.1f} s)" if first_step_s is not None else ")")
             )
     for ours, ratio in results["ratios"].items():
         parts = [f"{key.replace('_vs_', ' / ')} = {fmt(value, '.2f')}"

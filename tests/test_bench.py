@@ -136,7 +136,9 @@ def test_train_step_suite_prints_the_table_and_writes_its_json(tmp_path):
         assert set(row) == TRAIN_ROW_KEYS, name
     assert "not installed" in rows["torch_rnn"]["skipped"]
     # jit_compile=False: the trainer never splits, so there was nothing to time.
-    assert rows["vanilla_bptt"]["decisions"] == {"batch_slices": 1, "split_measurement": None}
+    assert rows["vanilla_bptt"]["decisions"] == {
+        "batch_slices": 1, "split_measurement": None, "first_step_s": None
+    }
     assert rows["simple_rnn"]["decisions"] is None
     assert rows["torch_rnn"]["train_ms"] is None
     for name in ("vanilla_bptt", "simple_rnn"):
@@ -307,7 +309,7 @@ flags\t\t: avx2 avx512f amx_bf16 amx_tile amx_int8
 def test_the_cpu_is_named_by_vendor_family_model_and_vector_width():
     assert machine.cpu_identity(AMD_ZEN5) == "AuthenticAMD family 26 model 2 stepping 1, AVX-512"
     assert machine.cpu_identity(INTEL_SPR) == (
-        "GenuineIntel family 6 model 143 stepping 8, AMX"
+        "GenuineIntel family 6 model 143 stepping 8, AVX-512, AMX"
     )
     assert machine.cpu_identity("processor : 0\n") is None  # no vendor: nothing to say
     described = machine.describe_cpu(
@@ -315,3 +317,19 @@ def test_the_cpu_is_named_by_vendor_family_model_and_vector_width():
     )
     assert described == "AMD EPYC (AuthenticAMD family 26 model 2 stepping 1, AVX-512)"
     assert machine.describe_cpu({"cpu_model": None}) == "unknown CPU"
+
+
+@pytest.mark.parametrize("kept, says", [(2, "ran 2 slices"), (1, "ran the whole batch")])
+def test_the_table_says_what_the_trainer_ran_and_what_its_timing_saw(kept, says):
+    results = json.loads((ROOT / "benchmarks" / "results" / "train_step_latest.json").read_text())
+    row = next(r for r in results["contenders"] if r["name"] == "vanilla_bptt_xla")
+    row["decisions"] = {
+        "batch_slices": kept, "first_step_s": 2.25,
+        "split_measurement": {"whole_ms": 6.25, "split_ms": 5.04, "slices_tried": 2,
+                              "slices_kept": kept, "sessions": 2, "batch_shape": [64, 100, 32]},
+    }
+    printed = report.format_train_step_table(results)
+    assert (
+        f'vanilla_bptt_xla: batch_split="auto" {says} (fastest of 2 timing sessions, up to '
+        "the update: whole batch 6.2 ms, 2 slices 5.0 ms; first step 2.2 s)"
+    ) in printed.splitlines()

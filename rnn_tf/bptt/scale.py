@@ -5,13 +5,14 @@ Both compute the same step as `BPTTTrainer`'s single-device one, up to float
 rounding: the gradient of the whole batch, clipped, applied once.
 
 Whether slices are faster depends on the CPU (vendor, cache, vector width) and on
-the model's size, so `batch_split="auto"` does not guess: on the first batch it
-times the whole batch's gradient against the slices' and keeps the faster.
+the model's size, so `batch_split="auto"` does not guess: it times both steps
+(without applying them) and keeps the slices only if they are clearly faster.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 from functools import partial
 from typing import Any, Callable
@@ -50,9 +51,10 @@ def batch_coupling(model) -> str | None:
 
 
 # Slices must beat the whole batch by this factor to be kept: near a tie the whole
-# batch wins, so noise cannot flip the choice (and its float rounding) run to run.
+# batch, the simple path, wins, which makes a choice that flips with noise (and so
+# changes float rounding from run to run) rarer; it cannot rule it out.
 SPLIT_MARGIN = 0.95
-# Timing rounds of the first-batch measurement, and the time after which it stops early.
+# Timing rounds of a timing session, and the time after which it stops early.
 MEASURE_ROUNDS = 10
 MEASURE_BUDGET_S = 1.0
 # Untimed calls of each before the rounds: the first traces and compiles, the next
@@ -83,6 +85,20 @@ def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
     if not (jit_compile and on_cpu and _machine.usable_cpus() >= 2):
         return 1
     return 1 if batch_coupling(model) else 2
+
+
+def op_determinism_enabled() -> bool:
+    """Whether `tf.config.experimental.enable_op_determinism()` is in force.
+
+    TensorFlow has no public getter: its own private one, else the environment
+    variable older versions read.
+    """
+    try:
+        from tensorflow.python.framework import config
+
+        return bool(config.is_op_determinism_enabled())
+    except (ImportError, AttributeError):
+        return os.environ.get("TF_DETERMINISTIC_OPS", "").lower() in ("1", "true")
 
 
 def fastest_times(calls: dict[str, Callable[[], Any]], *, rounds: int = MEASURE_ROUNDS,
@@ -131,11 +147,17 @@ class SlicedStep:
     fewer rows than slices, or a model found to add losses while tracing (when
     `batch_split="auto"`), runs `whole_step` instead.
 
-    When `batch_split="auto"` chose the slices, timing decides whether they stay:
-    on the first batch with enough rows, and again `REMEASURE_AFTER` steps later,
-    the gradient of the whole batch and the slices' gradients are timed on that
-    batch (`fastest_times`; nothing is applied), and the slices are kept only if
-    `split_pays` for the fastest times seen so far. `measurement` holds them in ms.
+    When `batch_split="auto"` chose the slices, timing decides whether they stay.
+    On the first batch with enough rows, and again on the first batch of the same
+    shape at least `REMEASURE_AFTER` steps later, both steps are timed on that batch
+    up to the update, which is left out (`fastest_times`): the whole batch's
+    gradient and clipping as one XLA computation, and the slices' gradients, their
+    sum and clipping. The slices are kept only if `split_pays` for the fastest times
+    of the sessions so far; `measurement` holds them in ms. The first session costs
+    the compilation of the whole-batch computation and a few steps' time (the
+    budget is `MEASURE_BUDGET_S`), the second a few steps'. With TensorFlow's op
+    determinism enabled nothing is timed and the slices are kept: the same path on
+    every run.
     """
 
     def __init__(self, trainer, whole_step, parts: int, *, explicit: bool):
@@ -145,13 +167,20 @@ class SlicedStep:
         self._whole_step = whole_step
         self._explicit = explicit
         self._steps_since_measured = 0
+        self._timed_shape: tuple | None = None
         self.slice_gradient = tf.function(
             partial(self._slice_gradient, trainer), reduce_retracing=True, jit_compile=True
         )
         update = partial(self._update, trainer)
         self._update_step = tf.function(update, reduce_retracing=True, jit_compile=True)
         self._split_step = tf.function(self._step, reduce_retracing=True)
-        self._split_gradients = tf.function(self._slice_results, reduce_retracing=True)
+        # The two steps without their update, for timing.
+        self._whole_unapplied = tf.function(
+            partial(self._whole_norm, trainer), reduce_retracing=True, jit_compile=True
+        )
+        combine = partial(self._combined, trainer)
+        self._combine = tf.function(combine, reduce_retracing=True, jit_compile=True)
+        self._split_unapplied = tf.function(self._split_norm, reduce_retracing=True)
 
     @staticmethod
     def _slice_gradient(trainer, x, y, mask, states):
@@ -168,12 +197,29 @@ class SlicedStep:
         return total, denominator, grads, hits, count, new_states
 
     @staticmethod
-    def _update(trainer, totals, denominators, slice_grads):
+    def _combined(trainer, totals, denominators, slice_grads):
+        """The batch's loss, and its gradients (the slices' summed) clipped, and their norm."""
         denominator = tf.maximum(tf.add_n(denominators), 1.0)
         loss = tf.add_n(totals) / denominator
         grads = [tf.add_n(list(gs)) / denominator for gs in zip(*slice_grads)]
         grads, norm = trainer._clipped(grads)
+        return loss, grads, norm
+
+    @staticmethod
+    def _update(trainer, totals, denominators, slice_grads):
+        loss, grads, norm = SlicedStep._combined(trainer, totals, denominators, slice_grads)
         return loss, norm, trainer._apply_if_finite(loss, norm, grads)
+
+    @staticmethod
+    def _whole_norm(trainer, x, y, mask, states):
+        """The whole batch's step up to its update, in one XLA computation as in `whole_step`."""
+        total, denominator, grads, *_ = SlicedStep._slice_gradient(trainer, x, y, mask, states)
+        return SlicedStep._combined(trainer, [total], [denominator], [grads])[2]
+
+    def _split_norm(self, x, y, mask, states):
+        """The split step up to its update: the slices' gradients, summed and clipped."""
+        totals, denominators, grads, *_ = zip(*self._slice_results(x, y, mask, states))
+        return self._combine(list(totals), list(denominators), list(grads))[2]
 
     def _slice_results(self, x, y, mask, states):
         """`slice_gradient` of every slice, side by side in one graph."""
@@ -198,22 +244,31 @@ class SlicedStep:
         new_states = [tf.concat(list(s), axis=0) for s in zip(*new_states)]
         return loss, norm, applied, tf.add_n(list(hits)), tf.add_n(list(counts)), new_states
 
-    def _measurement_due(self, rows: int) -> bool:
-        if self._explicit:
+    @staticmethod
+    def _shape(x, states) -> tuple:
+        return tuple(x.shape), tuple(tuple(s.shape) for s in states)
+
+    def _measurement_due(self, x, states) -> bool:
+        if self._explicit or op_determinism_enabled():
             return False
         if self.measurement is None:
             return True
-        # Only a batch as large as the first is timed again: times of two sizes do not compare.
-        return (self.measurement["sessions"] == 1 and rows == self.measurement["rows"]
+        # Only a batch of the first one's shape is timed again: times of two shapes do not
+        # compare.
+        return (self.measurement["sessions"] == 1 and self._shape(x, states) == self._timed_shape
                 and self._steps_since_measured >= REMEASURE_AFTER)
 
     def _measure(self, x, y, mask, states) -> None:
-        """Time the whole batch's gradient against the slices' on this batch; keep the faster."""
+        """Time the whole step against the split one on this batch; keep the clearly faster."""
         states = list(states)
-        times = fastest_times({
-            "whole": lambda: self.slice_gradient(x, y, mask, states)[0],
-            "split": lambda: self._split_gradients(x, y, mask, states)[0][0],
-        })
+        times = fastest_times(
+            {
+                "whole": lambda: self._whole_unapplied(x, y, mask, states),
+                "split": lambda: self._split_unapplied(x, y, mask, states),
+            },
+            # Compiled by the first session; one call warms the caches.
+            warmup=MEASURE_WARMUP if self.measurement is None else 1,
+        )
         before = self.measurement or {"whole_ms": math.inf, "split_ms": math.inf, "sessions": 0}
         whole_ms = min(before["whole_ms"], times["whole"] * 1e3)
         split_ms = min(before["split_ms"], times["split"] * 1e3)
@@ -224,8 +279,9 @@ class SlicedStep:
             "slices_tried": self.slices_tried,
             "slices_kept": self.parts,
             "sessions": before["sessions"] + 1,
-            "rows": int(x.shape[0]),
+            "batch_shape": list(x.shape),
         }
+        self._timed_shape = self._shape(x, states)
         self._steps_since_measured = 0
 
     def __call__(self, x, y, mask, states):
@@ -233,7 +289,7 @@ class SlicedStep:
             return self._whole_step(x, y, mask, states)
         try:
             self._steps_since_measured += 1
-            if self._measurement_due(x.shape[0]):
+            if self._measurement_due(x, states):
                 self._measure(x, y, mask, states)
             if self.parts == 1:
                 return self._whole_step(x, y, mask, states)

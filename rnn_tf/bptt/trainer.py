@@ -95,10 +95,13 @@ class BPTTTrainer:
         batch_split: on one device, split each batch into this many slices whose
             gradients run at the same time on different CPU cores, summed, one
             update: the same step as the whole batch, up to float rounding. "auto"
-            (default), on a multi-core CPU with XLA, times the whole batch's
-            gradient against 2 slices' on the first batch and again 50 steps later,
-            and keeps 2 only if clearly faster (`split_measurement` holds the
-            times); else 1. Pass an int to skip the timing (see `rnn_tf.bptt.scale`).
+            (default), on a multi-core CPU with XLA, times the whole step against
+            2 slices' on the first batch (compiling both: a second or so more) and
+            on a batch of the same shape 50 steps later, and keeps 2 only if they are
+            at least 5% faster (`split_measurement` holds the times); else 1. The
+            choice can differ between runs, and so can float rounding: pass an int,
+            or enable TensorFlow's op determinism, for identical runs (see
+            `rnn_tf.bptt.scale`).
         check_inputs: check shapes, finiteness and label range of every input form
             before training (a `tf.data.Dataset` is read once for this).
         on_non_finite: "raise" (stop with `NonFiniteLossError` naming the step) or
@@ -229,7 +232,8 @@ class BPTTTrainer:
 
     @property
     def parts(self) -> int:
-        """Slices per batch (`batch_split` resolved once the model exists)."""
+        """Slices per batch: `batch_split` resolved once the model exists, and for "auto"
+        the 2 it tries until its first timing decides."""
         return getattr(self._step, "parts", 1)
 
     @property
@@ -237,8 +241,8 @@ class BPTTTrainer:
         """What `batch_split="auto"` timed, or None if it timed nothing.
 
         Keys: "whole_ms" and "split_ms" (the fastest gradient of the whole batch and of
-        its slices), "slices_tried", "slices_kept", "sessions" (1 after the first
-        batch, 2 from 50 steps later) and "rows" (the batch size timed).
+        its slices, up to the update), "slices_tried", "slices_kept", "sessions" (1 after
+        the first batch, 2 after the second timing) and "batch_shape" (the batch timed).
         """
         measurement = getattr(self._step, "measurement", None)
         return None if measurement is None else dict(measurement)

@@ -123,6 +123,12 @@ def _timed_as(monkeypatch, *sessions):
     return ran
 
 
+@pytest.fixture
+def slices_look_faster(monkeypatch):
+    """Timing would keep the slices: a test that sees 1 slice saw a rule, not a timing."""
+    return _timed_as(monkeypatch, *[(1.0, 0.1)] * 2)
+
+
 @pytest.mark.parametrize(
     "whole_s, split_s, kept", [(1.0, 0.5, 2), (1.0, 0.95, 1), (0.5, 1.0, 1)],
     ids=["slices_clearly_faster", "near_a_tie", "slices_slower"],
@@ -138,12 +144,16 @@ def test_auto_keeps_slices_only_when_the_first_batch_times_them_clearly_faster(
     assert trainer.parts == kept
     assert trainer.split_measurement == {
         "whole_ms": whole_s * 1e3, "split_ms": split_s * 1e3,
-        "slices_tried": 2, "slices_kept": kept, "sessions": 1, "rows": 9,
+        "slices_tried": 2, "slices_kept": kept, "sessions": 1, "batch_shape": list(x.shape),
     }
     assert [name for name, _ in ran] == ["whole", "split"]
-    assert all(np.isfinite(total) for _, total in ran)
+    assert all(np.isfinite(norm) for _, norm in ran)
     trainer.train_on_batch(x, y)
     assert len(ran) == 2  # not timed again on the next batch
+    # The step that ran is the one kept.
+    split_traces = trainer._step._split_step.experimental_get_tracing_count()
+    whole_traces = trainer._whole_step.experimental_get_tracing_count()
+    assert (split_traces > 0, whole_traces > 0) == (kept == 2, kept == 1)
 
 
 def test_auto_times_again_later_and_keeps_the_fastest_of_both_sessions(
@@ -162,7 +172,7 @@ def test_auto_times_again_later_and_keeps_the_fastest_of_both_sessions(
     assert trainer.parts == 2
     assert trainer.split_measurement == {
         "whole_ms": 500.0, "split_ms": 300.0, "slices_tried": 2, "slices_kept": 2,
-        "sessions": 2, "rows": 9,
+        "sessions": 2, "batch_shape": list(x.shape),
     }
     for _ in range(scale.REMEASURE_AFTER + 1):
         trainer.train_on_batch(x, y)
@@ -176,6 +186,7 @@ def test_the_measurement_applies_nothing_and_an_explicit_split_skips_it(two_cpus
     measurement = trainer.split_measurement
     assert measurement["whole_ms"] > 0 and measurement["split_ms"] > 0
     assert measurement["slices_kept"] == trainer.parts
+    assert int(trainer.optimizer.iterations) == 3  # one update per step, none while timing
     for a, b in zip(auto_logs, whole_logs):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
     for a, b in zip(auto, whole):
@@ -207,7 +218,29 @@ def test_fastest_times_warms_up_each_call_then_keeps_its_fastest_round(monkeypat
     assert times == {"whole": 3.0, "split": 0.5}
 
 
-def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(two_cpus_no_gpu, monkeypatch):
+def test_op_determinism_keeps_the_slices_without_timing(two_cpus_no_gpu, monkeypatch):
+    monkeypatch.setattr(scale, "fastest_times", lambda *a, **k: pytest.fail("timed"))
+    monkeypatch.setattr(scale, "op_determinism_enabled", lambda: True)
+    x, y, _ = _data()
+    trainer = BPTTTrainer(tagger(), from_logits=True, verbose=0)
+    trainer.train_on_batch(x, y)
+    assert trainer.parts == 2 and trainer.split_measurement is None
+
+
+def test_op_determinism_is_read_from_tensorflow():
+    from tensorflow.python.framework import config
+
+    assert not scale.op_determinism_enabled()
+    tf.config.experimental.enable_op_determinism()
+    try:
+        assert scale.op_determinism_enabled()
+    finally:
+        config.disable_op_determinism()
+
+
+def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(
+    two_cpus_no_gpu, slices_look_faster, monkeypatch
+):
     assert _auto_parts(tagger(), jit_compile=False) == 1
     with monkeypatch.context() as patch:
         patch.setattr(_machine, "usable_cpus", lambda: 1)
@@ -234,14 +267,14 @@ def test_auto_does_not_split_without_xla_on_one_core_or_on_a_gpu(two_cpus_no_gpu
     ids=["batch_norm", "dropout_layer", "rnn_dropout", "noise", "regularizer"],
 )
 def test_auto_keeps_coupled_models_whole_and_explicit_split_names_why(
-    make_model, reason, two_cpus_no_gpu
+    make_model, reason, two_cpus_no_gpu, slices_look_faster
 ):
     assert _auto_parts(make_model()) == 1
     with pytest.raises(ValueError, match=f"batch_split.*{reason}|{reason}.*batch_split"):
         _auto_parts(make_model(), batch_split=2)
 
 
-def test_a_stateful_rnn_is_not_split(two_cpus_no_gpu):
+def test_a_stateful_rnn_is_not_split(two_cpus_no_gpu, slices_look_faster):
     model = keras.Sequential(
         [
             keras.Input((8, INPUT_DIM), batch_size=9),
@@ -259,7 +292,7 @@ class _AddsALoss(keras.layers.Layer):
         return inputs
 
 
-def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu):
+def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu, slices_look_faster):
     x, y, _ = _data()
     results = []
     for batch_split in ("auto", 1):
