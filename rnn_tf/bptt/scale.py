@@ -174,9 +174,10 @@ class SlicedStep:
         update = partial(self._update, trainer)
         self._update_step = tf.function(update, reduce_retracing=True, jit_compile=True)
         self._split_step = tf.function(self._step, reduce_retracing=True)
-        # The two steps without their update, for timing.
+        # The two steps without their update, for timing; the whole one is the
+        # trainer's own gradient step, compiled as `whole_step` compiles it.
         self._whole_unapplied = tf.function(
-            partial(self._whole_norm, trainer), reduce_retracing=True, jit_compile=True
+            trainer._gradient, reduce_retracing=True, jit_compile=True
         )
         combine = partial(self._combined, trainer)
         self._combine = tf.function(combine, reduce_retracing=True, jit_compile=True)
@@ -209,12 +210,6 @@ class SlicedStep:
     def _update(trainer, totals, denominators, slice_grads):
         loss, grads, norm = SlicedStep._combined(trainer, totals, denominators, slice_grads)
         return loss, norm, trainer._apply_if_finite(loss, norm, grads)
-
-    @staticmethod
-    def _whole_norm(trainer, x, y, mask, states):
-        """The whole batch's step up to its update, in one XLA computation as in `whole_step`."""
-        total, denominator, grads, *_ = SlicedStep._slice_gradient(trainer, x, y, mask, states)
-        return SlicedStep._combined(trainer, [total], [denominator], [grads])[2]
 
     def _split_norm(self, x, y, mask, states):
         """The split step up to its update: the slices' gradients, summed and clipped."""
@@ -263,7 +258,7 @@ class SlicedStep:
         states = list(states)
         times = fastest_times(
             {
-                "whole": lambda: self._whole_unapplied(x, y, mask, states),
+                "whole": lambda: self._whole_unapplied(x, y, mask, states)[2],
                 "split": lambda: self._split_unapplied(x, y, mask, states),
             },
             # Compiled by the first session; one call warms the caches.
