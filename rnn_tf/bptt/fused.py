@@ -28,6 +28,10 @@ passes over the (T, B, units) tensors, which is what dominates a 64 x 128 step.
 dX and dh_0 are computed outside XLA so that TensorFlow prunes them when x or
 h_0 needs no gradient (x is usually data).
 
+One XLA computation runs its time loop on one core. With `batch_slices` the op
+runs on slices of the batch as separate computations, which a plain graph (Keras
+`fit` on CPU) runs side by side on different cores.
+
 A non-finite x_t, h_0 or W gives NaN states from there on (row by row), never the
 finite numbers XLA's clamped tanh would make of them, so a NaN reaches the loss.
 """
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 from keras import activations
 
+from rnn_tf._checks import check_positive_int
 from rnn_tf._tensorflow import require_tensorflow
 
 tf = require_tensorflow("The fused BPTT op (rnn_tf.bptt.fused)")
@@ -225,7 +230,8 @@ def _bptt_derivative(sources, upstream_of_grads, activation, has_bias, has_head)
 
 
 def vanilla_sequence(
-    x, h0, U, W, b=None, V=None, c=None, *, activation: str = "tanh", jit_compile: bool = True
+    x, h0, U, W, b=None, V=None, c=None, *, activation: str = "tanh", jit_compile: bool = True,
+    batch_slices: int = 1, min_step_work: int = 0,
 ):
     """h_t (and o_t = h_t V + c) for all t, differentiable by the hand-written BPTT above.
 
@@ -238,6 +244,13 @@ def vanilla_sequence(
         jit_compile: compile forward and backward with XLA (False: plain graph
             `while_loop`s, e.g. on a TensorFlow build without XLA; same numbers
             up to float rounding).
+        batch_slices: run the op on this many slices of the batch side by side
+            (their results concatenated, their weight gradients summed), which
+            a plain graph runs on different CPU cores; inside an XLA computation
+            they would run one after the other. Same numbers up to float rounding.
+        min_step_work: slice only when batch x units^2 (the multiply-adds of
+            one step's h W) is at least this; checked when the graph is built if
+            the batch size is known then, else at run time.
 
     All tensors must share one float dtype (cast variables to the compute dtype
     first). The gradient is itself differentiable (second-order derivatives, a
@@ -316,6 +329,54 @@ def vanilla_sequence(
         dV, dc = rest if has_head else (None, None)
         return dA, dU, db, dW, dV, dc
 
-    args = present(x, h0, U, W, b, V, c)
-    result = _sequence(*args)
-    return tuple(result) if has_head else (result, None)
+    def run(x, h0):
+        result = _sequence(*present(x, h0, U, W, b, V, c))
+        return list(result) if has_head else [result]
+
+    outputs = _in_batch_slices(run, x, h0, batch_slices, min_step_work)
+    return tuple(outputs) if has_head else (outputs[0], None)
+
+
+def _in_batch_slices(run, x, h0, parts: int, min_step_work: int):
+    """`run(x, h0)`, or its results on `parts` batch slices concatenated, when the batch is
+    big enough (see `vanilla_sequence`). x is time-major: the batch is its axis 1."""
+    check_positive_int(parts, "batch_slices")
+    units = h0.shape[-1]
+
+    def sliced():
+        batch = tf.shape(x)[1]
+        # As equal as possible: the first `batch % parts` slices get one more row.
+        sizes = batch // parts + tf.cast(tf.range(parts) < batch % parts, tf.int32)
+        slices = zip(tf.split(x, sizes, num=parts, axis=1), tf.split(h0, sizes, num=parts))
+        results = [run(x_slice, h0_slice) for x_slice, h0_slice in slices]
+        return [tf.concat(list(pieces), axis=1) for pieces in zip(*results)]
+
+    def whole():
+        return run(x, h0)
+
+    if parts == 1:
+        return whole()
+    rows = x.shape[1]
+    if rows is not None:
+        return sliced() if rows >= parts and rows * units * units >= min_step_work else whole()
+    rows = tf.shape(x)[1]
+    worth_it = tf.logical_and(rows >= parts, rows * units * units >= min_step_work)
+    return tf.cond(worth_it, sliced, whole)
+
+
+def in_xla_computation() -> bool:
+    """Whether the ops built now become part of an XLA computation: inside a
+    `jit_compile=True` function, or a function it calls.
+
+    There XLA:CPU runs independent time loops one after the other, so batch slices
+    would only add work. TensorFlow's private `GraphOrParentsInXlaContext` (what its
+    own loops ask); True when it moved, so that slices are then never added.
+    """
+    if tf.executing_eagerly():
+        return False
+    try:
+        from tensorflow.python.ops import control_flow_util
+
+        return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
+    except (ImportError, AttributeError):
+        return True

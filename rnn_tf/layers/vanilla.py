@@ -23,6 +23,7 @@ from keras import activations, constraints, initializers, ops, regularizers
 from keras.src import backend as keras_backend
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
+from rnn_tf import _machine
 from rnn_tf._checks import check_positive_int, check_sequences
 
 FUSED_BPTT_CHOICES = ("auto", True, False)
@@ -41,6 +42,20 @@ def _check_use_fused_bptt(value):
             'Argument `use_fused_bptt` must be "auto", True or False; '
             f"received use_fused_bptt={value!r}"
         )
+    return value
+
+
+# `batch_split="auto"`: the least batch x units^2 (multiply-adds of one step's h W) at
+# which two batch slices run on two cores pay for their second XLA call and the
+# concatenation. In Keras `train_on_batch` on an Intel Xeon (AVX-512, 2 cores, T = 100),
+# slices/whole: 0.76 at batch 128 x 256 units, 0.85 at 64 x 128, 0.94 at 256 x 64
+# (all 2^20 or more), and 0.97-1.05 below it (16 x 128: 1.04, 8 x 64: 1.05).
+SPLIT_MIN_STEP_WORK = 1 << 20
+
+
+def _check_batch_split(value):
+    if value != "auto":
+        check_positive_int(value, "batch_split")
     return value
 
 
@@ -353,6 +368,17 @@ class VanillaRNN(keras.layers.RNN):
             is one it does not cover. On the fused op a non-finite input or
             weight gives NaN outputs from that step on (a NaN always reaches
             the loss).
+        batch_split: On the fused op, run this many slices of the batch as
+            separate XLA computations, which TensorFlow runs side by side on
+            different CPU cores (one computation runs its time loop on one
+            core). `"auto"` (default): 2 when the call is built in a plain
+            graph (Keras `fit`, `predict`, a `tf.function`) on a CPU-only
+            machine with 2 or more cores and batch x units^2 is at least
+            `SPLIT_MIN_STEP_WORK`, else 1; never in eager execution, where the
+            slices would run one after the other, nor inside an XLA
+            computation (`jit_compile=True`), which runs them one after the
+            other too. An int: that many slices wherever the fused op runs.
+            Slices give the same numbers up to float rounding.
 
     Call arguments:
         sequences: `(batch, timesteps, input_dim)` float tensor.
@@ -420,9 +446,11 @@ class VanillaRNN(keras.layers.RNN):
         zero_output_for_mask: bool = False,
         seed: int | None = None,
         use_fused_bptt="auto",
+        batch_split="auto",
         **kwargs,
     ):
         _check_use_fused_bptt(use_fused_bptt)
+        _check_batch_split(batch_split)
         cell = VanillaRNNCell(
             units,
             activation=activation,
@@ -460,6 +488,7 @@ class VanillaRNN(keras.layers.RNN):
             **kwargs,
         )
         self.use_fused_bptt = use_fused_bptt
+        self.batch_split = batch_split
         # No InputSpec: check_sequences gives a clearer error naming the argument.
         if use_fused_bptt is True:
             reason = self._fused_bptt_unsupported_reason(mask=None, training=False)
@@ -603,8 +632,10 @@ class VanillaRNN(keras.layers.RNN):
                     )
                 )
             return None  # the generic loop: every derivative is TensorFlow's own
+        batch_slices, min_step_work = self._batch_slices(fused)
         states, logits = fused.vanilla_sequence(
-            inputs, h0, U, W, b=b, V=V, c=c, activation=_fused_activation_name(cell.activation)
+            inputs, h0, U, W, b=b, V=V, c=c, activation=_fused_activation_name(cell.activation),
+            batch_slices=batch_slices, min_step_work=min_step_work,
         )
         h_last = states[-1]
         if not self.return_sequences:
@@ -616,6 +647,18 @@ class VanillaRNN(keras.layers.RNN):
             if cell.output_activation is not None:
                 outputs = cell.output_activation(outputs)
         return outputs[-1], ops.transpose(outputs, (1, 0, 2)), [h_last]
+
+    def _batch_slices(self, fused) -> tuple[int, int]:
+        """`batch_split` resolved where the op is being built: slices, least step work."""
+        if self.batch_split != "auto":
+            return self.batch_split, 0
+        import tensorflow as tf
+
+        side_by_side = not (tf.executing_eagerly() or fused.in_xla_computation())
+        on_cpu = not tf.config.list_logical_devices("GPU")
+        if side_by_side and on_cpu and _machine.usable_cpus() >= 2:
+            return 2, SPLIT_MIN_STEP_WORK
+        return 1, 0
 
     # SimpleRNN exposes the cell's settings on the layer; so do we.
     units = property(lambda self: self.cell.units)
@@ -662,6 +705,7 @@ class VanillaRNN(keras.layers.RNN):
             )
         }
         config["use_fused_bptt"] = self.use_fused_bptt
+        config["batch_split"] = self.batch_split
         base_config = super().get_config()
         del base_config["cell"]
         return {**base_config, **config}
