@@ -263,9 +263,30 @@ def vanilla_sequence(
         head's logits, before any output activation) or None without V.
     """
     _check_activation(activation)
-    forward = _forward_xla if jit_compile else _forward
-    backward = _backward_xla if jit_compile else _backward
+    check_positive_int(batch_slices, "batch_slices")
     has_bias, has_head = b is not None, V is not None
+    compiled_forward = _forward_xla if jit_compile else _forward
+    compiled_backward = _backward_xla if jit_compile else _backward
+
+    # Slices exist only between these two and their callers: the op keeps one H of the
+    # whole batch for its backward pass, not one per slice plus their concatenation.
+    def forward(x, h0, U, b, W, V, c, activation):
+        def run(x, h0):
+            H, logits = compiled_forward(x, h0, U, b, W, V, c, activation)
+            return [H, logits]
+
+        batched = [(x, 1), (h0, 0)]
+        combine = ["concat", "concat" if has_head else None]  # H, logits
+        return _in_batch_slices(run, batched, combine, W.shape[0], batch_slices, min_step_work)
+
+    def backward(dH, dO, x, h0, W, V, H, activation, has_bias):
+        def run(dH, dO, x, h0, H):
+            return list(compiled_backward(dH, dO, x, h0, W, V, H, activation, has_bias))
+
+        batched = [(dH, 1), (dO, 1), (x, 1), (h0, 0), (H, 1)]
+        weight_sums = ["sum", "sum" if has_bias else None, "sum"] + ["sum" if has_head else None] * 2
+        combine = ["concat", *weight_sums]  # dA; dU, db, dW, dV, dc
+        return _in_batch_slices(run, batched, combine, W.shape[0], batch_slices, min_step_work)
 
     def unpack(values):
         x, h0, U, W, *rest = values
@@ -329,39 +350,55 @@ def vanilla_sequence(
         dV, dc = rest if has_head else (None, None)
         return dA, dU, db, dW, dV, dc
 
-    def run(x, h0):
-        result = _sequence(*present(x, h0, U, W, b, V, c))
-        return list(result) if has_head else [result]
-
-    outputs = _in_batch_slices(run, x, h0, batch_slices, min_step_work)
-    return tuple(outputs) if has_head else (outputs[0], None)
+    result = _sequence(*present(x, h0, U, W, b, V, c))
+    return tuple(result) if has_head else (result, None)
 
 
-def _in_batch_slices(run, x, h0, parts: int, min_step_work: int):
-    """`run(x, h0)`, or its results on `parts` batch slices concatenated, when the batch is
-    big enough (see `vanilla_sequence`). x is time-major: the batch is its axis 1."""
-    check_positive_int(parts, "batch_slices")
-    units = h0.shape[-1]
+def _in_batch_slices(run, batched, combine, units: int, parts: int, min_step_work: int):
+    """`run(*tensors)` on the whole batch, or on `parts` slices of it side by side when
+    the batch is big enough (see `vanilla_sequence`).
 
-    def sliced():
-        batch = tf.shape(x)[1]
-        # As equal as possible: the first `batch % parts` slices get one more row.
-        sizes = batch // parts + tf.cast(tf.range(parts) < batch % parts, tf.int32)
-        slices = zip(tf.split(x, sizes, num=parts, axis=1), tf.split(h0, sizes, num=parts))
-        results = [run(x_slice, h0_slice) for x_slice, h0_slice in slices]
-        return [tf.concat(list(pieces), axis=1) for pieces in zip(*results)]
+    `batched` holds `(tensor or None, axis of its rows)`, the first one a tensor.
+    `combine` says per output of `run` how the slices' results make the batch's:
+    "concat" along axis 1 (time-major rows), "sum" (weight gradients), or None for an
+    output that is None.
+    """
+    tensors = [t for t, _ in batched]
 
     def whole():
-        return run(x, h0)
+        return run(*tensors)
 
     if parts == 1:
         return whole()
-    rows = x.shape[1]
+    reference, reference_axis = batched[0]
+
+    def sliced():
+        rows = tf.shape(reference)[reference_axis]
+        # As equal as possible: the first `rows % parts` slices get one more row.
+        sizes = rows // parts + tf.cast(tf.range(parts) < rows % parts, tf.int32)
+        pieces = [
+            [None] * parts if t is None else tf.split(t, sizes, num=parts, axis=axis)
+            for t, axis in batched
+        ]
+        results = [run(*args) for args in zip(*pieces)]
+        return [
+            None if how is None
+            else tf.concat(list(outs), axis=1) if how == "concat" else tf.add_n(list(outs))
+            for how, outs in zip(combine, zip(*results))
+        ]
+
+    rows = reference.shape[reference_axis]
     if rows is not None:
-        return sliced() if rows >= parts and rows * units * units >= min_step_work else whole()
-    rows = tf.shape(x)[1]
-    worth_it = tf.logical_and(rows >= parts, rows * units * units >= min_step_work)
-    return tf.cond(worth_it, sliced, whole)
+        big_enough = rows >= parts and rows * units * units >= min_step_work
+        return sliced() if big_enough else whole()
+
+    def present_only(branch):
+        return lambda: [out for out in branch() if out is not None]
+
+    rows = tf.shape(reference)[reference_axis]
+    big_enough = tf.logical_and(rows >= parts, rows * units * units >= min_step_work)
+    outputs = iter(tf.cond(big_enough, present_only(sliced), present_only(whole)))
+    return [None if how is None else next(outputs) for how in combine]
 
 
 def in_xla_computation() -> bool:

@@ -91,7 +91,9 @@ def _slice_rows(batch, parts, min_step_work, *, known_batch):
     def run(x):
         h0 = tf.zeros([tf.shape(x)[1], UNITS])
         h0.set_shape([x.shape[1], UNITS])
-        return fused._in_batch_slices(rows_of_slice, x, h0, parts, min_step_work)[0]
+        batched = [(x, 1), (h0, 0)]
+        return fused._in_batch_slices(rows_of_slice, batched, ["concat"], UNITS, parts,
+                                      min_step_work)[0]
 
     return run(tf.zeros([1, batch, 1])).numpy()[0].tolist()
 
