@@ -231,7 +231,7 @@ def _bptt_derivative(sources, upstream_of_grads, activation, has_bias, has_head)
 
 def vanilla_sequence(
     x, h0, U, W, b=None, V=None, c=None, *, activation: str = "tanh", jit_compile: bool = True,
-    batch_slices: int = 1, min_step_work: int = 0,
+    batch_slices: int = 1, min_step_work: int = 0, max_step_work: int | None = None,
 ):
     """h_t (and o_t = h_t V + c) for all t, differentiable by the hand-written BPTT above.
 
@@ -248,9 +248,10 @@ def vanilla_sequence(
             (their results concatenated, their weight gradients summed), which
             a plain graph runs on different CPU cores; inside an XLA computation
             they would run one after the other. Same numbers up to float rounding.
-        min_step_work: slice only when batch x units^2 (the multiply-adds of
-            one step's h W) is at least this; checked when the graph is built if
-            the batch size is known then, else at run time.
+        min_step_work, max_step_work: slice only when batch x units^2 (the
+            multiply-adds of one step's h W) is at least `min_step_work` and
+            below `max_step_work` (None: no bound); checked when the graph is
+            built if the batch size is known then, else at run time.
 
     All tensors must share one float dtype (cast variables to the compute dtype
     first). The gradient is itself differentiable (second-order derivatives, a
@@ -265,6 +266,7 @@ def vanilla_sequence(
     _check_activation(activation)
     check_positive_int(batch_slices, "batch_slices")
     has_bias, has_head = b is not None, V is not None
+    step_work = (min_step_work, max_step_work)
     compiled_forward = _forward_xla if jit_compile else _forward
     compiled_backward = _backward_xla if jit_compile else _backward
 
@@ -277,16 +279,16 @@ def vanilla_sequence(
 
         batched = [(x, 1), (h0, 0)]
         combine = ["concat", "concat" if has_head else None]  # H, logits
-        return _in_batch_slices(run, batched, combine, W.shape[0], batch_slices, min_step_work)
+        return _in_batch_slices(run, batched, combine, W.shape[0], batch_slices, step_work)
 
     def backward(dH, dO, x, h0, W, V, H, activation, has_bias):
         def run(dH, dO, x, h0, H):
             return list(compiled_backward(dH, dO, x, h0, W, V, H, activation, has_bias))
 
         batched = [(dH, 1), (dO, 1), (x, 1), (h0, 0), (H, 1)]
-        weight_sums = ["sum", "sum" if has_bias else None, "sum"] + ["sum" if has_head else None] * 2
-        combine = ["concat", *weight_sums]  # dA; dU, db, dW, dV, dc
-        return _in_batch_slices(run, batched, combine, W.shape[0], batch_slices, min_step_work)
+        bias, head = ("sum" if has_bias else None), ("sum" if has_head else None)
+        combine = ["concat", "sum", bias, "sum", head, head]  # dA, dU, db, dW, dV, dc
+        return _in_batch_slices(run, batched, combine, W.shape[0], batch_slices, step_work)
 
     def unpack(values):
         x, h0, U, W, *rest = values
@@ -354,7 +356,7 @@ def vanilla_sequence(
     return tuple(result) if has_head else (result, None)
 
 
-def _in_batch_slices(run, batched, combine, units: int, parts: int, min_step_work: int):
+def _in_batch_slices(run, batched, combine, units: int, parts: int, step_work: tuple):
     """`run(*tensors)` on the whole batch, or on `parts` slices of it side by side when
     the batch is big enough (see `vanilla_sequence`).
 
@@ -387,17 +389,22 @@ def _in_batch_slices(run, batched, combine, units: int, parts: int, min_step_wor
             for how, outs in zip(combine, zip(*results))
         ]
 
+    least, bound = step_work
     rows = reference.shape[reference_axis]
     if rows is not None:
-        big_enough = rows >= parts and rows * units * units >= min_step_work
-        return sliced() if big_enough else whole()
+        work = rows * units * units
+        worth_it = rows >= parts and work >= least and (bound is None or work < bound)
+        return sliced() if worth_it else whole()
 
     def present_only(branch):
         return lambda: [out for out in branch() if out is not None]
 
-    rows = tf.shape(reference)[reference_axis]
-    big_enough = tf.logical_and(rows >= parts, rows * units * units >= min_step_work)
-    outputs = iter(tf.cond(big_enough, present_only(sliced), present_only(whole)))
+    rows = tf.shape(reference, out_type=tf.int64)[reference_axis]
+    work = rows * units * units
+    worth_it = tf.logical_and(rows >= parts, work >= least)
+    if bound is not None:
+        worth_it = tf.logical_and(worth_it, work < bound)
+    outputs = iter(tf.cond(worth_it, present_only(sliced), present_only(whole)))
     return [None if how is None else next(outputs) for how in combine]
 
 

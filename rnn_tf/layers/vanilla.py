@@ -45,12 +45,15 @@ def _check_use_fused_bptt(value):
     return value
 
 
-# `batch_split="auto"`: the least batch x units^2 (multiply-adds of one step's h W) at
-# which two batch slices run on two cores pay for their second XLA call and the
-# concatenation. In Keras `train_on_batch` on an Intel Xeon (AVX-512, 2 cores, T = 100),
-# slices/whole: 0.76 at batch 128 x 256 units, 0.85 at 64 x 128, 0.94 at 256 x 64
-# (all 2^20 or more), and 0.97-1.05 below it (16 x 128: 1.04, 8 x 64: 1.05).
+# `batch_split="auto"` slices when batch x units^2 (multiply-adds of one step's h W) is
+# in [SPLIT_MIN_STEP_WORK, SPLIT_MAX_STEP_WORK). Below, the second XLA call and the
+# concatenation cost what the second core gains; above, one XLA call already spreads
+# each step's large matmul over the cores. Keras `train_on_batch` on an Intel Xeon
+# (AVX-512, 2 cores, T = 100), time with slices / without: 2^18: 1.04 (16 x 128 units),
+# 2^20: 0.85 (64 x 128), 0.94 (256 x 64), 2^21: 0.84-0.87, 2^24: 0.90 (64 x 512,
+# 256 x 256), 2^25: 0.99-1.01, 2^26: 1.16 (64 x 1024).
 SPLIT_MIN_STEP_WORK = 1 << 20
+SPLIT_MAX_STEP_WORK = 1 << 25
 
 
 def _check_batch_split(value):
@@ -374,7 +377,8 @@ class VanillaRNN(keras.layers.RNN):
             core). `"auto"` (default): 2 when the call is built in a plain
             graph (Keras `fit`, `predict`, a `tf.function`) on a CPU-only
             machine with 2 or more cores and batch x units^2 is at least
-            `SPLIT_MIN_STEP_WORK`, else 1; never in eager execution, where the
+            `SPLIT_MIN_STEP_WORK` (e.g. 64 x 128^2) and below
+            `SPLIT_MAX_STEP_WORK` (e.g. 32 x 1024^2), else 1; never in eager execution, where the
             slices would run one after the other, nor inside an XLA
             computation (`jit_compile=True`), which runs them one after the
             other too. An int: that many slices wherever the fused op runs.
@@ -632,10 +636,10 @@ class VanillaRNN(keras.layers.RNN):
                     )
                 )
             return None  # the generic loop: every derivative is TensorFlow's own
-        batch_slices, min_step_work = self._batch_slices(fused)
+        batch_slices, step_work = self._batch_slices(fused)
         states, logits = fused.vanilla_sequence(
             inputs, h0, U, W, b=b, V=V, c=c, activation=_fused_activation_name(cell.activation),
-            batch_slices=batch_slices, min_step_work=min_step_work,
+            batch_slices=batch_slices, min_step_work=step_work[0], max_step_work=step_work[1],
         )
         h_last = states[-1]
         if not self.return_sequences:
@@ -648,17 +652,18 @@ class VanillaRNN(keras.layers.RNN):
                 outputs = cell.output_activation(outputs)
         return outputs[-1], ops.transpose(outputs, (1, 0, 2)), [h_last]
 
-    def _batch_slices(self, fused) -> tuple[int, int]:
-        """`batch_split` resolved where the op is being built: slices, least step work."""
+    def _batch_slices(self, fused) -> tuple[int, tuple[int, int | None]]:
+        """`batch_split` resolved where the op is being built: the slices, and the range
+        of batch x units^2 in which to take them."""
         if self.batch_split != "auto":
-            return self.batch_split, 0
+            return self.batch_split, (0, None)
         import tensorflow as tf
 
         side_by_side = not (tf.executing_eagerly() or fused.in_xla_computation())
         on_cpu = not tf.config.list_logical_devices("GPU")
         if side_by_side and on_cpu and _machine.usable_cpus() >= 2:
-            return 2, SPLIT_MIN_STEP_WORK
-        return 1, 0
+            return 2, (SPLIT_MIN_STEP_WORK, SPLIT_MAX_STEP_WORK)
+        return 1, (0, None)
 
     # SimpleRNN exposes the cell's settings on the layer; so do we.
     units = property(lambda self: self.cell.units)

@@ -26,7 +26,7 @@ def _sequence_inputs(batch, seed=0):
     return [tf.constant(rng.normal(scale=0.5, size=shape)) for shape in shapes]
 
 
-def _outputs_and_gradients(tensors, *, batch_slices, known_batch=True, min_step_work=0):
+def _outputs_and_gradients(tensors, *, batch_slices, known_batch=True):
     """H, O and d(a scalar of H and O)/d(every input), computed in a tf.function."""
     x_spec = tf.TensorSpec((STEPS, tensors[0].shape[1] if known_batch else None, INPUT_DIM),
                            tf.float64)
@@ -37,8 +37,7 @@ def _outputs_and_gradients(tensors, *, batch_slices, known_batch=True, min_step_
     def run(*inputs):
         with tf.GradientTape() as tape:
             tape.watch(inputs)
-            states, logits = fused.vanilla_sequence(*inputs, batch_slices=batch_slices,
-                                          min_step_work=min_step_work)
+            states, logits = fused.vanilla_sequence(*inputs, batch_slices=batch_slices)
             loss = tf.reduce_sum(tf.sin(states)) + tf.reduce_sum(tf.cos(logits) * logits)
         return [states, logits, *tape.gradient(loss, inputs)]
 
@@ -80,7 +79,7 @@ def test_slices_give_the_whole_batch_second_derivative():
         np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
 
 
-def _slice_rows(batch, parts, min_step_work, *, known_batch):
+def _slice_rows(batch, parts, step_work, *, known_batch):
     """Each batch row labelled with the row count of the slice `_in_batch_slices` ran it in."""
     def rows_of_slice(x, h0):
         return [tf.fill([1, tf.shape(x)[1]], tf.shape(x)[1])]
@@ -93,20 +92,22 @@ def _slice_rows(batch, parts, min_step_work, *, known_batch):
         h0.set_shape([x.shape[1], UNITS])
         batched = [(x, 1), (h0, 0)]
         return fused._in_batch_slices(rows_of_slice, batched, ["concat"], UNITS, parts,
-                                      min_step_work)[0]
+                                      step_work)[0]
 
     return run(tf.zeros([1, batch, 1])).numpy()[0].tolist()
 
 
 @pytest.mark.parametrize("known_batch", [True, False], ids=["batch_known", "batch_at_run_time"])
 def test_slices_are_taken_only_when_the_batch_is_big_enough(known_batch):
-    # UNITS^2 = 16 multiply-adds per row and step: 5 rows are 80, 4 rows 64.
-    assert _slice_rows(5, 2, 80, known_batch=known_batch) == [3, 3, 3, 2, 2]
-    assert _slice_rows(4, 2, 80, known_batch=known_batch) == [4, 4, 4, 4]
-    assert _slice_rows(7, 3, 0, known_batch=known_batch) == [3, 3, 3, 2, 2, 2, 2]
+    # UNITS^2 = 16 multiply-adds per row and step: 5 rows are 80, 4 rows 64, 6 rows 96.
+    assert _slice_rows(5, 2, (80, None), known_batch=known_batch) == [3, 3, 3, 2, 2]
+    assert _slice_rows(4, 2, (80, None), known_batch=known_batch) == [4, 4, 4, 4]
+    assert _slice_rows(5, 2, (80, 96), known_batch=known_batch) == [3, 3, 3, 2, 2]
+    assert _slice_rows(6, 2, (80, 96), known_batch=known_batch) == [6] * 6
+    assert _slice_rows(7, 3, (0, None), known_batch=known_batch) == [3, 3, 3, 2, 2, 2, 2]
     # Fewer rows than slices: the whole batch.
-    assert _slice_rows(1, 2, 0, known_batch=known_batch) == [1]
-    assert _slice_rows(5, 1, 0, known_batch=known_batch) == [5] * 5
+    assert _slice_rows(1, 2, (0, None), known_batch=known_batch) == [1]
+    assert _slice_rows(5, 1, (0, None), known_batch=known_batch) == [5] * 5
 
 
 def test_batch_slices_must_be_a_positive_int():
@@ -159,16 +160,17 @@ def _resolved(layer, where, cpus, monkeypatch):
 @pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")), reason="CPU-only rule")
 def test_auto_asks_for_two_slices_only_in_a_plain_graph_on_several_cores(monkeypatch):
     layer = VanillaRNN(UNITS)
-    two = (2, vanilla_module.SPLIT_MIN_STEP_WORK)
+    two = (2, (vanilla_module.SPLIT_MIN_STEP_WORK, vanilla_module.SPLIT_MAX_STEP_WORK))
+    whole = (1, (0, None))
     assert _resolved(layer, "tf.function", 2, monkeypatch) == two
-    assert _resolved(layer, "tf.function", 1, monkeypatch) == (1, 0)
-    assert _resolved(layer, "eager", 2, monkeypatch) == (1, 0)
-    assert _resolved(layer, "jit_compile", 2, monkeypatch) == (1, 0)
+    assert _resolved(layer, "tf.function", 1, monkeypatch) == whole
+    assert _resolved(layer, "eager", 2, monkeypatch) == whole
+    assert _resolved(layer, "jit_compile", 2, monkeypatch) == whole
 
 
 @pytest.mark.parametrize("where", ["eager", "tf.function", "jit_compile"])
 def test_an_int_batch_split_is_used_everywhere(where, monkeypatch):
-    assert _resolved(VanillaRNN(UNITS, batch_split=3), where, 1, monkeypatch) == (3, 0)
+    assert _resolved(VanillaRNN(UNITS, batch_split=3), where, 1, monkeypatch) == (3, (0, None))
 
 
 @pytest.mark.parametrize("value", [0, -2, 1.5, True, "two", None])
