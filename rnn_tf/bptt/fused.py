@@ -28,9 +28,10 @@ passes over the (T, B, units) tensors, which is what dominates a 64 x 128 step.
 dX and dh_0 are computed outside XLA so that TensorFlow prunes them when x or
 h_0 needs no gradient (x is usually data).
 
-One XLA computation runs its time loop on one core. With `batch_slices` the op
-runs on slices of the batch as separate computations, which a plain graph (Keras
-`fit` on CPU) runs side by side on different cores.
+One XLA computation runs its time steps one after the other, and a step's small
+matmul (64 x 128 by 128 x 128) on one core. With `batch_slices` the op runs on
+slices of the batch as separate computations, which a plain graph (Keras `fit`
+on CPU) runs side by side on different cores.
 
 A non-finite x_t, h_0 or W gives NaN states from there on (row by row), never the
 finite numbers XLA's clamped tanh would make of them, so a NaN reaches the loss.
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 from keras import activations
 
+from rnn_tf import _machine
 from rnn_tf._checks import check_positive_int
 from rnn_tf._tensorflow import require_tensorflow
 
@@ -264,7 +266,7 @@ def vanilla_sequence(
         head's logits, before any output activation) or None without V.
     """
     _check_activation(activation)
-    check_positive_int(batch_slices, "batch_slices")
+    batch_slices = check_positive_int(batch_slices, "batch_slices")
     has_bias, has_head = b is not None, V is not None
     step_work = (min_step_work, max_step_work)
     compiled_forward = _forward_xla if jit_compile else _forward
@@ -376,8 +378,7 @@ def _in_batch_slices(run, batched, combine, units: int, parts: int, step_work: t
 
     def sliced():
         rows = tf.shape(reference)[reference_axis]
-        # As equal as possible: the first `rows % parts` slices get one more row.
-        sizes = rows // parts + tf.cast(tf.range(parts) < rows % parts, tf.int32)
+        sizes = slice_sizes(rows, parts)
         pieces = [
             [None] * parts if t is None else tf.split(t, sizes, num=parts, axis=axis)
             for t, axis in batched
@@ -390,6 +391,8 @@ def _in_batch_slices(run, batched, combine, units: int, parts: int, step_work: t
         ]
 
     least, bound = step_work
+    if bound is not None and units * units >= bound:
+        return whole()  # no batch size is in range: no slices in the graph at all
     rows = reference.shape[reference_axis]
     if rows is not None:
         work = rows * units * units
@@ -408,13 +411,26 @@ def _in_batch_slices(run, batched, combine, units: int, parts: int, step_work: t
     return [None if how is None else next(outputs) for how in combine]
 
 
+def slice_sizes(rows, parts: int):
+    """Rows of each of `parts` batch slices, as equal as possible: the first
+    `rows % parts` slices get one more row. `rows` is a scalar int tensor."""
+    return rows // parts + tf.cast(tf.range(parts) < rows % parts, rows.dtype)
+
+
+def cores_for_slices() -> bool:
+    """Whether batch slices can run on different cores here: no GPU visible to
+    TensorFlow, and 2 or more CPUs this process may use."""
+    return not tf.config.list_logical_devices("GPU") and _machine.usable_cpus() >= 2
+
+
 def in_xla_computation() -> bool:
     """Whether the ops built now become part of an XLA computation: inside a
     `jit_compile=True` function, or a function it calls.
 
-    There XLA:CPU runs independent time loops one after the other, so batch slices
-    would only add work. TensorFlow's private `GraphOrParentsInXlaContext` (what its
-    own loops ask); True when it moved, so that slices are then never added.
+    There XLA:CPU ran independent time loops one after the other when measured
+    (benchmarks/README.md), so batch slices would only add work. TensorFlow's
+    private `GraphOrParentsInXlaContext` (what its own loops ask); True when it
+    moved, so that slices are then never added.
     """
     if tf.executing_eagerly():
         return False

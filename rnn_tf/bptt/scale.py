@@ -20,8 +20,7 @@ from typing import Any, Callable
 import keras
 import tensorflow as tf
 
-from rnn_tf import _machine
-from rnn_tf.bptt import non_finite
+from rnn_tf.bptt import fused, non_finite
 
 # Layer attributes whose positive value means the layer draws random numbers in training.
 _RANDOM_RATES = ("rate", "dropout", "recurrent_dropout", "stddev")
@@ -81,8 +80,7 @@ def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
                 f"batch_split={batch_split} (\"auto\" picks 1 here)"
             )
         return batch_split
-    on_cpu = not tf.config.list_logical_devices("GPU")
-    if not (jit_compile and on_cpu and _machine.usable_cpus() >= 2):
+    if not (jit_compile and fused.cores_for_slices()):
         return 1
     return 1 if batch_coupling(model) else 2
 
@@ -220,8 +218,7 @@ class SlicedStep:
         """`slice_gradient` of every slice, side by side in one graph."""
         parts = self.slices_tried
         batch = tf.shape(x)[0]
-        # As equal as possible: the first `batch % parts` slices get one more row.
-        sizes = batch // parts + tf.cast(tf.range(parts) < batch % parts, tf.int32)
+        sizes = fused.slice_sizes(batch, parts)
 
         def split(tensor):
             return [None] * parts if tensor is None else tf.split(tensor, sizes, num=parts)

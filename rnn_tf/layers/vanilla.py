@@ -23,7 +23,6 @@ from keras import activations, constraints, initializers, ops, regularizers
 from keras.src import backend as keras_backend
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-from rnn_tf import _machine
 from rnn_tf._checks import check_positive_int, check_sequences
 
 FUSED_BPTT_CHOICES = ("auto", True, False)
@@ -48,7 +47,7 @@ def _check_use_fused_bptt(value):
 # `batch_split="auto"` slices when batch x units^2 (multiply-adds of one step's h W) is
 # in [SPLIT_MIN_STEP_WORK, SPLIT_MAX_STEP_WORK). Below, the second XLA call and the
 # concatenation cost what the second core gains; above, one XLA call already spreads
-# each step's large matmul over the cores. Keras `train_on_batch` on an Intel Xeon
+# each step's matmul, large by then, over the cores. Keras `train_on_batch` on an Intel Xeon
 # (AVX-512, 2 cores, T = 100), time with slices / without: 2^18: 1.04 (16 x 128 units),
 # 2^20: 0.85 (64 x 128), 0.94 (256 x 64), 2^21: 0.84-0.87, 2^24: 0.90 (64 x 512,
 # 256 x 256), 2^25: 0.99-1.01, 2^26: 1.16 (64 x 1024).
@@ -57,9 +56,15 @@ SPLIT_MAX_STEP_WORK = 1 << 25
 
 
 def _check_batch_split(value):
-    if value != "auto":
-        check_positive_int(value, "batch_split")
-    return value
+    if isinstance(value, str) and value == "auto":
+        return value
+    try:
+        return check_positive_int(value, "batch_split")
+    except ValueError:
+        raise ValueError(
+            f'Argument `batch_split` must be "auto" or a positive integer; '
+            f"received batch_split={value!r}"
+        ) from None
 
 
 def _fused_activation_name(activation) -> str | None:
@@ -373,16 +378,24 @@ class VanillaRNN(keras.layers.RNN):
             the loss).
         batch_split: On the fused op, run this many slices of the batch as
             separate XLA computations, which TensorFlow runs side by side on
-            different CPU cores (one computation runs its time loop on one
-            core). `"auto"` (default): 2 when the call is built in a plain
-            graph (Keras `fit`, `predict`, a `tf.function`) on a CPU-only
-            machine with 2 or more cores and batch x units^2 is at least
-            `SPLIT_MIN_STEP_WORK` (e.g. 64 x 128^2) and below
-            `SPLIT_MAX_STEP_WORK` (e.g. 32 x 1024^2), else 1; never in eager execution, where the
-            slices would run one after the other, nor inside an XLA
-            computation (`jit_compile=True`), which runs them one after the
-            other too. An int: that many slices wherever the fused op runs.
-            Slices give the same numbers up to float rounding.
+            different CPU cores (one computation runs its time steps one after
+            the other, a small step's matmul on one core). `"auto"` (default):
+            2 when the call is built in a plain graph (Keras `fit`, `predict`,
+            a `tf.function`) on a CPU-only machine with 2 or more cores,
+            outside a distribution strategy's replicas, and batch x units^2 is
+            from `SPLIT_MIN_STEP_WORK` (2^20, e.g. 64 x 128^2) up to, not
+            including, `SPLIT_MAX_STEP_WORK` (2^25), else 1. The range comes
+            from training steps measured on one Intel CPU (benchmarks/README.md).
+            Never in eager execution, where the slices would run one after the
+            other, nor inside an XLA computation (`jit_compile=True`), which
+            ran them one after the other too when measured. An int: that many
+            slices wherever the fused op runs. Slices give the same numbers up
+            to float rounding. The choice is made when the graph is traced.
+            With a batch size unknown then, a training graph (Keras `fit`
+            with a last, smaller batch) holds both paths and picks by the
+            batch at run time, and an inference graph (what `model.export`
+            traces) runs the whole batch, so exported SavedModel and TFLite
+            models hold no slices unless an int asks for them.
 
     Call arguments:
         sequences: `(batch, timesteps, input_dim)` float tensor.
@@ -454,7 +467,7 @@ class VanillaRNN(keras.layers.RNN):
         **kwargs,
     ):
         _check_use_fused_bptt(use_fused_bptt)
-        _check_batch_split(batch_split)
+        batch_split = _check_batch_split(batch_split)
         cell = VanillaRNNCell(
             units,
             activation=activation,
@@ -636,10 +649,10 @@ class VanillaRNN(keras.layers.RNN):
                     )
                 )
             return None  # the generic loop: every derivative is TensorFlow's own
-        batch_slices, step_work = self._batch_slices(fused)
         states, logits = fused.vanilla_sequence(
             inputs, h0, U, W, b=b, V=V, c=c, activation=_fused_activation_name(cell.activation),
-            batch_slices=batch_slices, min_step_work=step_work[0], max_step_work=step_work[1],
+            **self._slicing(fused, known_batch=sequences.shape[0] is not None,
+                            training=training),
         )
         h_last = states[-1]
         if not self.return_sequences:
@@ -652,18 +665,24 @@ class VanillaRNN(keras.layers.RNN):
                 outputs = cell.output_activation(outputs)
         return outputs[-1], ops.transpose(outputs, (1, 0, 2)), [h_last]
 
-    def _batch_slices(self, fused) -> tuple[int, tuple[int, int | None]]:
-        """`batch_split` resolved where the op is being built: the slices, and the range
-        of batch x units^2 in which to take them."""
+    def _slicing(self, fused, *, known_batch: bool = True, training: bool = True) -> dict:
+        """`batch_split` resolved where the op is being built, as `vanilla_sequence`'s
+        slicing arguments."""
         if self.batch_split != "auto":
-            return self.batch_split, (0, None)
+            return {"batch_slices": self.batch_split}
         import tensorflow as tf
 
+        # Eager ops and XLA run the slices one after the other; the replicas of a
+        # distribution strategy already share the cores out. An inference graph for any
+        # batch size is what `model.export` traces: a choice made at run time would put
+        # a tf.cond around the op, which TFLite cannot convert.
         side_by_side = not (tf.executing_eagerly() or fused.in_xla_computation())
-        on_cpu = not tf.config.list_logical_devices("GPU")
-        if side_by_side and on_cpu and _machine.usable_cpus() >= 2:
-            return 2, (SPLIT_MIN_STEP_WORK, SPLIT_MAX_STEP_WORK)
-        return 1, (0, None)
+        one_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
+        exportable = not known_batch and not training
+        if side_by_side and one_replica and not exportable and fused.cores_for_slices():
+            return {"batch_slices": 2, "min_step_work": SPLIT_MIN_STEP_WORK,
+                    "max_step_work": SPLIT_MAX_STEP_WORK}
+        return {"batch_slices": 1}
 
     # SimpleRNN exposes the cell's settings on the layer; so do we.
     units = property(lambda self: self.cell.units)

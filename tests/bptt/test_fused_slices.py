@@ -1,67 +1,108 @@
-"""Batch slices of the fused op: `vanilla_sequence(batch_slices=...)`, and when
-`VanillaRNN(batch_split="auto")` asks for them.
+"""Batch slices of the fused op: `vanilla_sequence(batch_slices=...)`.
 
 Slices must give the numbers of the whole batch (outputs, first- and second-order
-gradients, a Keras `fit`), be taken only when the batch is big enough (decided while
-tracing when the batch size is known, else at run time), and never inside XLA or in
-eager execution, where they would run one after the other."""
+gradients), with or without bias and head, be built only when the batch is big enough
+(decided while tracing when the batch size is known, else at run time), and
+`in_xla_computation` must tell where they would run one after the other."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from rnn_tf import VanillaRNN
 from rnn_tf.bptt import fused
-from rnn_tf.layers import vanilla as vanilla_module
 
 STEPS, INPUT_DIM, UNITS, OUTPUT_DIM = 6, 3, 4, 2
 
 
-def _sequence_inputs(batch, seed=0):
-    """x (time-major), h0, U, W, b, V, c in float64, with non-default values everywhere."""
+def _sequence_inputs(batch, seed=0, bias=True, head=True):
+    """x (time-major), h0, U, W, b, V, c in float64 with non-default values everywhere;
+    None for the bias and the head's V, c without them."""
     rng = np.random.default_rng(seed)
     shapes = [(STEPS, batch, INPUT_DIM), (batch, UNITS), (INPUT_DIM, UNITS), (UNITS, UNITS),
-              (UNITS,), (UNITS, OUTPUT_DIM), (OUTPUT_DIM,)]
-    return [tf.constant(rng.normal(scale=0.5, size=shape)) for shape in shapes]
+              (UNITS,) if bias else None, (UNITS, OUTPUT_DIM) if head else None,
+              (OUTPUT_DIM,) if head else None]
+    return [None if shape is None else tf.constant(rng.normal(scale=0.5, size=shape))
+            for shape in shapes]
+
+
+@pytest.fixture
+def slices_built(monkeypatch):
+    """How many times the sliced path was built: `slice_sizes` is called only there."""
+    built = []
+    original = fused.slice_sizes
+
+    def counting(rows, parts):
+        built.append(parts)
+        return original(rows, parts)
+
+    monkeypatch.setattr(fused, "slice_sizes", counting)
+    return built
 
 
 def _outputs_and_gradients(tensors, *, batch_slices, known_batch=True):
     """H, O and d(a scalar of H and O)/d(every input), computed in a tf.function."""
-    x_spec = tf.TensorSpec((STEPS, tensors[0].shape[1] if known_batch else None, INPUT_DIM),
-                           tf.float64)
-    h0_spec = tf.TensorSpec((x_spec.shape[1], UNITS), tf.float64)
-    weight_specs = [tf.TensorSpec(t.shape, tf.float64) for t in tensors[2:]]
+    present = [t for t in tensors if t is not None]
+    batch = tensors[0].shape[1] if known_batch else None
+    x_spec = tf.TensorSpec((STEPS, batch, INPUT_DIM), tf.float64)
+    h0_spec = tf.TensorSpec((batch, UNITS), tf.float64)
+    weight_specs = [tf.TensorSpec(t.shape, tf.float64) for t in present[2:]]
 
     @tf.function(input_signature=[x_spec, h0_spec, *weight_specs])
     def run(*inputs):
+        inputs = list(inputs)
+        args = [None if t is None else inputs.pop(0) for t in tensors]
         with tf.GradientTape() as tape:
-            tape.watch(inputs)
-            states, logits = fused.vanilla_sequence(*inputs, batch_slices=batch_slices)
-            loss = tf.reduce_sum(tf.sin(states)) + tf.reduce_sum(tf.cos(logits) * logits)
-        return [states, logits, *tape.gradient(loss, inputs)]
+            tape.watch([a for a in args if a is not None])
+            states, logits = fused.vanilla_sequence(*args, batch_slices=batch_slices)
+            loss = tf.reduce_sum(tf.sin(states))
+            if logits is not None:
+                loss += tf.reduce_sum(tf.cos(logits) * logits)
+        sources = [a for a in args if a is not None]
+        outputs = [states] + ([] if logits is None else [logits])
+        return outputs + tape.gradient(loss, sources)
 
-    return [t.numpy() for t in run(*tensors)]
+    return [t.numpy() for t in run(*present)]
 
 
 @pytest.mark.parametrize("known_batch", [True, False], ids=["batch_known", "batch_at_run_time"])
 @pytest.mark.parametrize("batch,batch_slices", [(5, 2), (6, 3), (7, 4)])
-def test_slices_give_the_whole_batch_outputs_and_gradients(batch, batch_slices, known_batch):
+def test_slices_give_the_whole_batch_outputs_and_gradients(batch, batch_slices, known_batch,
+                                                           slices_built):
     tensors = _sequence_inputs(batch)
     whole = _outputs_and_gradients(tensors, batch_slices=1, known_batch=known_batch)
+    assert slices_built == []
     sliced = _outputs_and_gradients(tensors, batch_slices=batch_slices, known_batch=known_batch)
+    # Forward and backward each build their slices.
+    assert slices_built == [batch_slices] * 2
     names = ["H", "O", "dx", "dh0", "dU", "dW", "db", "dV", "dc"]
     for name, expected, actual in zip(names, whole, sliced):
         np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12, err_msg=name)
 
 
-def test_slices_give_the_whole_batch_second_derivative():
+@pytest.mark.parametrize("known_batch", [True, False], ids=["batch_known", "batch_at_run_time"])
+@pytest.mark.parametrize("bias,head", [(False, True), (True, False), (False, False)],
+                         ids=["no_bias", "no_head", "neither"])
+def test_slices_without_bias_or_head_give_the_whole_batch_numbers(bias, head, known_batch,
+                                                                  slices_built):
+    tensors = _sequence_inputs(batch=5, bias=bias, head=head)
+    whole = _outputs_and_gradients(tensors, batch_slices=1, known_batch=known_batch)
+    sliced = _outputs_and_gradients(tensors, batch_slices=2, known_batch=known_batch)
+    assert slices_built == [2, 2]
+    assert len(sliced) == len(whole) == 1 + head + 4 + bias + 2 * head
+    for expected, actual in zip(whole, sliced):
+        np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("known_batch", [True, False], ids=["batch_known", "batch_at_run_time"])
+def test_slices_give_the_whole_batch_second_derivative(known_batch, slices_built):
     tensors = _sequence_inputs(batch=5)
-    x, h0, U, W, b, V, c = tensors
+    h0, U, W, b, V, c = tensors[1:]
 
     def penalty(batch_slices):
-        @tf.function
-        def run():
+        spec = tf.TensorSpec((STEPS, 5 if known_batch else None, INPUT_DIM), tf.float64)
+
+        @tf.function(input_signature=[spec])
+        def run(x):
             with tf.GradientTape() as outer:
                 outer.watch([W, V])
                 with tf.GradientTape() as inner:
@@ -73,9 +114,12 @@ def test_slices_give_the_whole_batch_second_derivative():
                 norm = tf.add_n([tf.reduce_sum(g**2) for g in grads])
             return outer.gradient(norm, [W, V])
 
-        return [g.numpy() for g in run()]
+        return [g.numpy() for g in run(tensors[0])]
 
-    for expected, actual in zip(penalty(1), penalty(2)):
+    whole = penalty(1)
+    sliced = penalty(2)
+    assert slices_built
+    for expected, actual in zip(whole, sliced):
         np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
 
 
@@ -98,16 +142,30 @@ def _slice_rows(batch, parts, step_work, *, known_batch):
 
 
 @pytest.mark.parametrize("known_batch", [True, False], ids=["batch_known", "batch_at_run_time"])
-def test_slices_are_taken_only_when_the_batch_is_big_enough(known_batch):
-    # UNITS^2 = 16 multiply-adds per row and step: 5 rows are 80, 4 rows 64, 6 rows 96.
-    assert _slice_rows(5, 2, (80, None), known_batch=known_batch) == [3, 3, 3, 2, 2]
-    assert _slice_rows(4, 2, (80, None), known_batch=known_batch) == [4, 4, 4, 4]
-    assert _slice_rows(5, 2, (80, 96), known_batch=known_batch) == [3, 3, 3, 2, 2]
-    assert _slice_rows(6, 2, (80, 96), known_batch=known_batch) == [6] * 6
-    assert _slice_rows(7, 3, (0, None), known_batch=known_batch) == [3, 3, 3, 2, 2, 2, 2]
-    # Fewer rows than slices: the whole batch.
-    assert _slice_rows(1, 2, (0, None), known_batch=known_batch) == [1]
-    assert _slice_rows(5, 1, (0, None), known_batch=known_batch) == [5] * 5
+@pytest.mark.parametrize(
+    "batch,parts,step_work,rows",
+    [
+        # UNITS^2 = 16 multiply-adds per row and step: 4 rows are 64, 5 rows 80, 6 rows 96.
+        (5, 2, (80, None), [3, 3, 3, 2, 2]),
+        (4, 2, (80, None), [4] * 4),
+        (5, 2, (80, 96), [3, 3, 3, 2, 2]),
+        (6, 2, (80, 96), [6] * 6),
+        (7, 3, (0, None), [3, 3, 3, 2, 2, 2, 2]),
+        (1, 2, (0, None), [1]),  # fewer rows than slices
+        (5, 1, (0, None), [5] * 5),
+    ],
+    ids=["at_least", "below_least", "in_range", "at_bound", "three_slices", "one_row",
+         "one_slice"],
+)
+def test_slices_are_taken_only_for_batch_sizes_in_range(batch, parts, step_work, rows,
+                                                        known_batch):
+    assert _slice_rows(batch, parts, step_work, known_batch=known_batch) == rows
+
+
+def test_no_slices_are_built_when_no_batch_size_is_in_range(slices_built):
+    # UNITS^2 = 16 >= the bound: even one row is too much work, whatever the batch.
+    assert _slice_rows(5, 2, (0, 16), known_batch=False) == [5] * 5
+    assert slices_built == []
 
 
 def test_batch_slices_must_be_a_positive_int():
@@ -139,78 +197,3 @@ def test_in_xla_computation_knows_where_the_ops_are_built():
     plain()
     assert seen == {"eager": False, "jit_compile=True": True,
                     "plain function called from it": True, "plain tf.function": False}
-
-
-def _resolved(layer, where, cpus, monkeypatch):
-    """What `layer`'s batch_split means when the op is built `where`, with `cpus` usable."""
-    monkeypatch.setattr(vanilla_module._machine, "usable_cpus", lambda: cpus)
-    if where == "eager":
-        return layer._batch_slices(fused)
-    seen = []
-
-    @tf.function(jit_compile=where == "jit_compile")
-    def trace():
-        seen.append(layer._batch_slices(fused))
-        return tf.constant(0)
-
-    trace()
-    return seen[0]
-
-
-@pytest.mark.skipif(bool(tf.config.list_logical_devices("GPU")), reason="CPU-only rule")
-def test_auto_asks_for_two_slices_only_in_a_plain_graph_on_several_cores(monkeypatch):
-    layer = VanillaRNN(UNITS)
-    two = (2, (vanilla_module.SPLIT_MIN_STEP_WORK, vanilla_module.SPLIT_MAX_STEP_WORK))
-    whole = (1, (0, None))
-    assert _resolved(layer, "tf.function", 2, monkeypatch) == two
-    assert _resolved(layer, "tf.function", 1, monkeypatch) == whole
-    assert _resolved(layer, "eager", 2, monkeypatch) == whole
-    assert _resolved(layer, "jit_compile", 2, monkeypatch) == whole
-
-
-@pytest.mark.parametrize("where", ["eager", "tf.function", "jit_compile"])
-def test_an_int_batch_split_is_used_everywhere(where, monkeypatch):
-    assert _resolved(VanillaRNN(UNITS, batch_split=3), where, 1, monkeypatch) == (3, (0, None))
-
-
-@pytest.mark.parametrize("value", [0, -2, 1.5, True, "two", None])
-def test_invalid_batch_split_raises_naming_the_argument(value):
-    with pytest.raises(ValueError, match="`batch_split` must be a positive integer"):
-        VanillaRNN(UNITS, batch_split=value)
-
-
-def test_batch_split_survives_get_config():
-    layer = VanillaRNN(UNITS, batch_split=2)
-    assert VanillaRNN.from_config(layer.get_config()).batch_split == 2
-    assert VanillaRNN(UNITS).get_config()["batch_split"] == "auto"
-
-
-def _fitted_weights(batch_split, units, samples, batch_size):
-    keras.utils.set_random_seed(0)
-    rng = np.random.default_rng(0)
-    x = rng.normal(size=(samples, 3, 2)).astype("float32")
-    y = rng.integers(0, 3, size=(samples, 3))
-    inputs = keras.Input((3, 2))
-    outputs = VanillaRNN(units, output_dim=3, return_sequences=True,
-                         batch_split=batch_split)(inputs)
-    model = keras.Model(inputs, outputs)
-    model.compile(optimizer=keras.optimizers.SGD(0.1),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    # A last batch smaller than the others: Keras traces with an unknown batch size.
-    model.fit(x, y, batch_size=batch_size, epochs=2, shuffle=False, verbose=0)
-    return model.get_weights()
-
-
-@pytest.mark.parametrize(
-    "batch_split,units,samples,batch_size",
-    [(2, 4, 13, 4),
-     # Batches of 64 rows x 128^2 reach SPLIT_MIN_STEP_WORK; the last one of 2 rows does not.
-     ("auto", 128, 130, 64)],
-    ids=["two_slices", "auto"],
-)
-def test_keras_fit_with_slices_trains_like_the_whole_batch(batch_split, units, samples,
-                                                            batch_size):
-    whole = _fitted_weights(1, units, samples, batch_size)
-    sliced = _fitted_weights(batch_split, units, samples, batch_size)
-    for expected, actual in zip(whole, sliced):
-        np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
