@@ -419,8 +419,11 @@ def slice_sizes(rows, parts: int):
 
 def cores_for_slices() -> bool:
     """Whether batch slices can run on different cores here: no GPU visible to
-    TensorFlow, and 2 or more CPUs this process may use."""
-    return not tf.config.list_logical_devices("GPU") and _machine.usable_cpus() >= 2
+    TensorFlow, 2 or more CPUs this process may use, and TensorFlow allowed to run
+    2 or more ops at once (`inter_op_parallelism_threads`, 0 meaning its default)."""
+    inter_op = tf.config.threading.get_inter_op_parallelism_threads()
+    return (not tf.config.list_logical_devices("GPU") and _machine.usable_cpus() >= 2
+            and inter_op != 1)
 
 
 def in_xla_computation() -> bool:

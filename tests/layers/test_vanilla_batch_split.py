@@ -101,6 +101,13 @@ def test_auto_leaves_the_batch_whole_in_a_strategy_with_several_replicas(cores, 
     assert _resolved(VanillaRNN(UNITS), "tf.function") == WHOLE
 
 
+def test_auto_leaves_the_batch_whole_when_tensorflow_runs_one_op_at_a_time(cores,
+                                                                            monkeypatch):
+    cores(2)
+    monkeypatch.setattr(tf.config.threading, "get_inter_op_parallelism_threads", lambda: 1)
+    assert _resolved(VanillaRNN(UNITS), "tf.function") == WHOLE
+
+
 @pytest.mark.parametrize("where", ["eager", "tf.function", "jit_compile"])
 def test_an_int_batch_split_is_used_everywhere(where, cores):
     cores(1)
