@@ -1,4 +1,5 @@
-"""Shared test setup: quiet TensorFlow, headless matplotlib, seeds, shared-data lookup."""
+"""Shared test setup: quiet TensorFlow, headless matplotlib, seeds, shared-data lookup,
+and a spy on the fused op's batch slices."""
 
 import os
 
@@ -37,3 +38,20 @@ def shared_data_dir():
         if candidate and pathlib.Path(candidate).is_dir():
             return pathlib.Path(candidate)
     pytest.skip("real datasets not found in ../shared/data or RNN_TF_DATA_DIR")
+
+
+@pytest.fixture
+def slices_built(monkeypatch):
+    """The slice counts each time the fused op built its sliced path (`slice_sizes` is
+    called only there)."""
+    from rnn_tf.bptt import fused
+
+    built = []
+    original = fused.slice_sizes
+
+    def counting(rows, parts):
+        built.append(parts)
+        return original(rows, parts)
+
+    monkeypatch.setattr(fused, "slice_sizes", counting)
+    return built

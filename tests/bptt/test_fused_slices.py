@@ -25,20 +25,6 @@ def _sequence_inputs(batch, seed=0, bias=True, head=True):
             for shape in shapes]
 
 
-@pytest.fixture
-def slices_built(monkeypatch):
-    """How many times the sliced path was built: `slice_sizes` is called only there."""
-    built = []
-    original = fused.slice_sizes
-
-    def counting(rows, parts):
-        built.append(parts)
-        return original(rows, parts)
-
-    monkeypatch.setattr(fused, "slice_sizes", counting)
-    return built
-
-
 def _outputs_and_gradients(tensors, *, batch_slices, known_batch=True):
     """H, O and d(a scalar of H and O)/d(every input), computed in a tf.function."""
     present = [t for t in tensors if t is not None]

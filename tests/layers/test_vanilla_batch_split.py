@@ -26,20 +26,6 @@ def cores(monkeypatch):
     return set_cores
 
 
-@pytest.fixture
-def slices_built(monkeypatch):
-    """How many times the fused op built its sliced path (`slice_sizes` is called only there)."""
-    built = []
-    original = fused.slice_sizes
-
-    def counting(rows, parts):
-        built.append(parts)
-        return original(rows, parts)
-
-    monkeypatch.setattr(fused, "slice_sizes", counting)
-    return built
-
-
 def _resolved(layer, where):
     """The op's slicing arguments that `layer` asks for when the op is built `where`."""
     if where == "eager":
