@@ -385,7 +385,8 @@ class VanillaRNN(keras.layers.RNN):
             outside a distribution strategy's replicas, and batch x units^2 is
             from `SPLIT_MIN_STEP_WORK` (2^20, e.g. 64 x 128^2) up to, not
             including, `SPLIT_MAX_STEP_WORK` (2^25), else 1. The range comes
-            from training steps measured on one Intel CPU (benchmarks/README.md).
+            from training steps measured on one Intel CPU; inference gained
+            within it too (benchmarks/README.md).
             Never in eager execution, where the slices would run one after the
             other, nor inside an XLA computation (`jit_compile=True`), which
             ran them one after the other too when measured. An int: that many
