@@ -393,21 +393,21 @@ def _in_batch_slices(run, batched, combine, units: int, parts: int, step_work: t
     least, bound = step_work
     if bound is not None and units * units >= bound:
         return whole()  # no batch size is in range: no slices in the graph at all
+
+    def in_range(rows):
+        """For a Python int (decided now) or an int64 tensor (decided at run time)."""
+        work = rows * units * units
+        return (rows >= parts) & (work >= least) & (True if bound is None else work < bound)
+
     rows = reference.shape[reference_axis]
     if rows is not None:
-        work = rows * units * units
-        worth_it = rows >= parts and work >= least and (bound is None or work < bound)
-        return sliced() if worth_it else whole()
+        return sliced() if in_range(rows) else whole()
 
     def present_only(branch):
         return lambda: [out for out in branch() if out is not None]
 
     rows = tf.shape(reference, out_type=tf.int64)[reference_axis]
-    work = rows * units * units
-    worth_it = tf.logical_and(rows >= parts, work >= least)
-    if bound is not None:
-        worth_it = tf.logical_and(worth_it, work < bound)
-    outputs = iter(tf.cond(worth_it, present_only(sliced), present_only(whole)))
+    outputs = iter(tf.cond(in_range(rows), present_only(sliced), present_only(whole)))
     return [None if how is None else next(outputs) for how in combine]
 
 

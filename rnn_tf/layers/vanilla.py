@@ -652,8 +652,7 @@ class VanillaRNN(keras.layers.RNN):
             return None  # the generic loop: every derivative is TensorFlow's own
         states, logits = fused.vanilla_sequence(
             inputs, h0, U, W, b=b, V=V, c=c, activation=_fused_activation_name(cell.activation),
-            **self._slicing(fused, known_batch=sequences.shape[0] is not None,
-                            training=training),
+            **self._slicing(known_batch=sequences.shape[0] is not None, training=training),
         )
         h_last = states[-1]
         if not self.return_sequences:
@@ -666,12 +665,14 @@ class VanillaRNN(keras.layers.RNN):
                 outputs = cell.output_activation(outputs)
         return outputs[-1], ops.transpose(outputs, (1, 0, 2)), [h_last]
 
-    def _slicing(self, fused, *, known_batch: bool = True, training: bool = True) -> dict:
+    def _slicing(self, *, known_batch: bool = True, training: bool = True) -> dict:
         """`batch_split` resolved where the op is being built, as `vanilla_sequence`'s
         slicing arguments."""
         if self.batch_split != "auto":
             return {"batch_slices": self.batch_split}
         import tensorflow as tf
+
+        from rnn_tf.bptt import fused
 
         # Eager ops and XLA run the slices one after the other; the replicas of a
         # distribution strategy already share the cores out. An inference graph for any

@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 from rnn_tf import VanillaRNN, _machine
-from rnn_tf.bptt import fused
 from rnn_tf.layers import vanilla as vanilla_module
 
 UNITS = 4
@@ -29,12 +28,12 @@ def cores(monkeypatch):
 def _resolved(layer, where):
     """The op's slicing arguments that `layer` asks for when the op is built `where`."""
     if where == "eager":
-        return layer._slicing(fused)
+        return layer._slicing()
     seen = []
 
     @tf.function(jit_compile=where == "jit_compile")
     def trace():
-        seen.append(layer._slicing(fused))
+        seen.append(layer._slicing())
         return tf.constant(0)
 
     trace()
@@ -70,7 +69,7 @@ def test_auto_leaves_an_inference_graph_for_any_batch_size_whole(known_batch, tr
 
     @tf.function
     def trace():
-        seen.append(layer._slicing(fused, known_batch=known_batch, training=training))
+        seen.append(layer._slicing(known_batch=known_batch, training=training))
         return tf.constant(0)
 
     trace()
