@@ -4,6 +4,7 @@
     python -m benchmarks train-step --contenders vanilla_bptt_xla simple_rnn --rounds 16
     python -m benchmarks scaling --no-memory --timesteps-grid 10 100 1000
     python -m benchmarks --quick --out /tmp/bench         # seconds: checks that it runs
+    python -m benchmarks profile --contenders vanilla_fit simple_rnn   # where a step's time goes
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pathlib
 import sys
 
 from benchmarks.contenders import CONTENDERS, QUICK_SHAPE, Shape
+from benchmarks.profile_step import ProfileConfig, format_profile, run_profile
 from benchmarks.report import (
     DEFAULT_OUT,
     format_readme_table,
@@ -32,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Speed and memory benchmarks of VanillaRNN vs Keras and PyTorch RNNs.",
     )
     parser.add_argument("suite", nargs="?", default="all",
-                        choices=["all", "train-step", "scaling"])
+                        choices=["all", "train-step", "scaling", "profile"],
+                        help="all (default) runs train-step and scaling; profile is separate")
     parser.add_argument("--out", default=str(DEFAULT_OUT),
                         help=f"folder for JSON and PNG (default: {DEFAULT_OUT})")
     parser.add_argument("--quick", action="store_true",
@@ -46,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     shape.add_argument("--output-dim", type=int, default=defaults.output_dim)
     timing = parser.add_argument_group("timing")
     timing.add_argument("--contenders", nargs="+", choices=sorted(CONTENDERS),
-                        help="train-step contenders (default: all)")
+                        help="train-step contenders (default: all); for profile, the ones "
+                             "to profile (default: vanilla_fit)")
     timing.add_argument("--repeats", type=int, default=TrainStepConfig.repeats)
     timing.add_argument("--rounds", type=int, default=TrainStepConfig.rounds)
     timing.add_argument("--warmup", type=int, default=TrainStepConfig.warmup)
@@ -63,7 +67,24 @@ def build_parser() -> argparse.ArgumentParser:
     scaling.add_argument("--memory-jobs", type=int, help="memory subprocesses run at once")
     scaling.add_argument("--no-memory", action="store_true", help="skip the memory sweep")
     scaling.add_argument("--budget", type=float, help="seconds of timing per scaling point")
+    profile = parser.add_argument_group("profile")
+    profile.add_argument("--profile-steps", type=int, default=ProfileConfig.steps,
+                         help="training steps run under the profiler")
+    profile.add_argument("--timeline-min-us", type=float, default=ProfileConfig.min_us,
+                         help="shortest event shown in the step's timeline")
     return parser
+
+
+def profile_config_from_args(args: argparse.Namespace) -> ProfileConfig:
+    """The profile suite's settings from parsed arguments (and `--quick`)."""
+    if args.quick:
+        config = ProfileConfig(shape=QUICK_SHAPE, steps=2, warmup=1, min_us=0.0)
+    else:
+        shape = Shape(args.batch, args.timesteps, args.input_dim, args.units, args.output_dim)
+        config = ProfileConfig(shape=shape, steps=args.profile_steps, min_us=args.timeline_min_us)
+    if args.contenders:
+        config.contenders = tuple(args.contenders)
+    return config
 
 
 def configs_from_args(args: argparse.Namespace) -> tuple[TrainStepConfig, ScalingConfig]:
@@ -114,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"({error.strerror or error})")
     if not os.access(out, os.W_OK | os.X_OK):
         parser.error(f"argument --out: must be a writable folder; received {out}")
+    if args.profile_steps < 1:
+        parser.error(f"argument --profile-steps: must be a positive integer; "
+                     f"received {args.profile_steps}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.threads:
         import tensorflow as tf
@@ -125,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         results, path = run_train_step(train, args.out)
         print(format_train_step_table(results))
         print("\nFor the README:\n\n" + format_readme_table(results))
+        print(f"\nwrote {path}")
+    if args.suite == "profile":
+        results, path = run_profile(profile_config_from_args(args), args.out)
+        print(format_profile(results))
         print(f"\nwrote {path}")
     if args.suite in ("all", "scaling"):
         results, path = run_scaling(scaling, args.out)
