@@ -179,6 +179,11 @@ def run_profile(config: ProfileConfig, out) -> tuple[dict, pathlib.Path]:
     return results, write_json(results, out, "profile")
 
 
+def _short(name: str, width: int = 80) -> str:
+    """The end of a long op name: TensorFlow's names end with what the op is."""
+    return name if len(name) <= width else "…" + name[-(width - 1):]
+
+
 def format_profile(results: dict, top: int = 25) -> str:
     lines = []
     for profile in results["profiles"]:
@@ -187,7 +192,7 @@ def format_profile(results: dict, top: int = 25) -> str:
         lines.append("| threads | op | ms per step | calls per step |")
         lines.append("| --- | --- | --- | --- |")
         for row in profile["ops"][:top]:
-            lines.append(f"| {row['threads']} | {row['op'][:80]} | {row['ms_per_step']:.3f} "
+            lines.append(f"| {row['threads']} | {_short(row['op'])} | {row['ms_per_step']:.3f} "
                          f"| {row['calls_per_step']:g} |")
         lines.append(f"\nTimeline of the median step (events of {results['min_us']:g} µs or "
                      "more; µs from its start):\n")
@@ -195,6 +200,6 @@ def format_profile(results: dict, top: int = 25) -> str:
         lines.append("| --- | --- | --- | --- |")
         for row in profile["timeline"]:
             lines.append(f"| {row['start_us']:.0f} | {row['duration_us']:.0f} | {row['thread']} "
-                         f"| {row['name'][:80]} |")
+                         f"| {_short(row['name'])} |")
     return "\n".join(lines)
 

@@ -100,3 +100,16 @@ def test_profile_steps_must_be_positive(tmp_path):
     result = run_bench("profile", "--profile-steps", "0", "--out", str(tmp_path))
     assert result.returncode == 2
     assert "argument --profile-steps: must be a positive integer; received 0" in result.stderr
+
+
+def test_a_long_op_name_keeps_its_end_in_the_table():
+    name = "gradient_tape/simple_rnn_1/while/" * 4 + "MatMul_1:_MklMatMul"
+    results = {"min_us": 50.0, "profiles": [{
+        "contender": "simple_rnn", "step_ms": [1.0], "median_step_ms": 1.0,
+        "ops": [{"threads": "tf_Compute", "op": name, "ms_per_step": 0.5, "calls_per_step": 1}],
+        "timeline": [],
+    }]}
+    row = next(line for line in profile_step.format_profile(results).splitlines()
+               if line.startswith("| tf_Compute"))
+    shown = row.split(" | ")[1]
+    assert len(shown) == 80 and shown.startswith("…") and shown.endswith("MatMul_1:_MklMatMul")
