@@ -12,8 +12,8 @@ and prints two views of it:
   `..._Eigen` are TensorFlow's intra-op pool, where XLA:CPU also runs its computations,
   so two events there at once are two cores busy.
 
-This is how the README's "where the step goes" paragraphs were measured; the profiler
-adds its own overhead, so compare its times with each other, not with the bench's.
+The profiler adds its own overhead, so compare its times with each other, not with the
+bench's. Only TensorFlow contenders can be profiled: PyTorch's work is not in the trace.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from benchmarks.contenders import Shape, build_contender, make_data
+from benchmarks.contenders import CONTENDERS, Shape, build_contender, make_data
 from benchmarks.machine import machine_info
 from benchmarks.report import write_json
 
@@ -64,7 +64,6 @@ class ProfileConfig:
     steps: int = 20
     warmup: int = 10
     min_us: float = 50.0
-    top: int = 25
 
 
 def is_wrapper(name: str) -> bool:
@@ -141,6 +140,9 @@ def profile_contender(name: str, config: ProfileConfig) -> dict:
     """Run `config.steps` training steps of `name` under the profiler; both views."""
     import tensorflow as tf
 
+    if CONTENDERS[name][1] == "torch":
+        raise ValueError(f"Argument `name` must be a TensorFlow contender: TensorFlow's profiler "
+                         f"does not see PyTorch's work; received name={name!r}")
     x, y = make_data(config.shape)
     contender = build_contender(name, config.shape, x, y)
     for _ in range(config.warmup):

@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                      f"({error.strerror or error})")
     if not os.access(out, os.W_OK | os.X_OK):
         parser.error(f"argument --out: must be a writable folder; received {out}")
+    if args.suite == "profile" and "torch_rnn" in (args.contenders or ()):
+        parser.error("argument --contenders: profile reads TensorFlow's trace, which does not "
+                     "see PyTorch's work; received torch_rnn")
     if args.profile_steps < 1:
         parser.error(f"argument --profile-steps: must be a positive integer; "
                      f"received {args.profile_steps}")

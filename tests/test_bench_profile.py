@@ -113,3 +113,11 @@ def test_a_long_op_name_keeps_its_end_in_the_table():
                if line.startswith("| tf_Compute"))
     shown = row.split(" | ")[1]
     assert len(shown) == 80 and shown.startswith("…") and shown.endswith("MatMul_1:_MklMatMul")
+
+
+def test_the_torch_contender_cannot_be_profiled(tmp_path):
+    result = run_bench("profile", "--contenders", "torch_rnn", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert "profile reads TensorFlow's trace" in result.stderr and "torch_rnn" in result.stderr
+    with pytest.raises(ValueError, match="TensorFlow contender"):
+        profile_step.profile_contender("torch_rnn", profile_step.ProfileConfig())
