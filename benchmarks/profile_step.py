@@ -18,6 +18,7 @@ bench's. Only TensorFlow contenders can be profiled: PyTorch's work is not in th
 
 from __future__ import annotations
 
+import bisect
 import pathlib
 import statistics
 import tempfile
@@ -29,20 +30,18 @@ from benchmarks.machine import machine_info
 from benchmarks.report import write_json
 
 STEP_MARKER = "benchmark_step"
-# Events that only wrap the work below them (the executor running a graph, an XLA
-# computation being launched or waited for): left out of the time per op.
-WRAPPERS = frozenset({
-    STEP_MARKER, "EagerExecute", "TFE_Py_ExecuteCancelable", "EagerKernelExecute",
-    "KernelAndDeviceFunc::Run", "FunctionRun", "ExecutorState::Process",
-    "ExecutorState::ProcessAsync::Start", "ExecutorState::ProcessAsync::Done",
-    "CpuExecutable::ExecuteAsyncOnStream",
-    "ThunkExecutor::Execute", "BlockUntilReady", "ExecutorDoneCallback", "ParallelFor",
-    "MemoryAllocation", "MemoryDeallocation",
-})
-WRAPPER_PREFIXES = ("EagerLocalExecute", "ThreadpoolListener", "end: ", "__inference_")
-# Left out of the timeline too: bookkeeping, one event per op or per buffer.
+# Bookkeeping, one event per op or per buffer: left out of both views.
 BOOKKEEPING = frozenset({"ExecutorState::Process", "ExecutorState::ProcessAsync::Done",
                          "MemoryAllocation", "MemoryDeallocation"})
+# Events that only wrap the work below them (the executor running a graph, an XLA
+# computation being launched or waited for): left out of the time per op too.
+WRAPPERS = BOOKKEEPING | {
+    STEP_MARKER, "EagerExecute", "TFE_Py_ExecuteCancelable", "EagerKernelExecute",
+    "KernelAndDeviceFunc::Run", "FunctionRun", "ExecutorState::ProcessAsync::Start",
+    "CpuExecutable::ExecuteAsyncOnStream", "ThunkExecutor::Execute", "BlockUntilReady",
+    "ExecutorDoneCallback", "ParallelFor",
+}
+WRAPPER_PREFIXES = ("EagerLocalExecute", "ThreadpoolListener", "end: ", "__inference_")
 
 
 @dataclass(frozen=True)
@@ -95,8 +94,24 @@ def steps_of(events: list[TraceEvent]) -> list[TraceEvent]:
     return sorted((e for e in events if e.name == STEP_MARKER), key=lambda e: e.start_us)
 
 
+def check_profilable(names) -> None:
+    """Raise ValueError naming a contender whose work TensorFlow's profiler cannot see."""
+    for name in names:
+        if CONTENDERS[name][1] == "torch":
+            raise ValueError(f"Argument `contenders` must be TensorFlow contenders: TensorFlow's "
+                             f"profiler does not see PyTorch's work; received {name!r}")
+
+
 def _within(events, step: TraceEvent):
     return [e for e in events if step.start_us <= e.start_us < step.end_us]
+
+
+def _step_of(starts: list[float], steps: list[TraceEvent], event: TraceEvent):
+    """The step `event` starts in (`starts`: the steps' starts, in order), or None."""
+    index = bisect.bisect_right(starts, event.start_us) - 1
+    if index >= 0 and event.start_us < steps[index].end_us:
+        return steps[index]
+    return None
 
 
 def time_per_op(events: list[TraceEvent], steps: list[TraceEvent]) -> list[dict]:
@@ -109,13 +124,13 @@ def time_per_op(events: list[TraceEvent], steps: list[TraceEvent]) -> list[dict]
         raise ValueError("no step markers in the trace: nothing to divide by")
     total = defaultdict(float)
     calls = defaultdict(int)
-    for step in steps:
-        for event in _within(events, step):
-            if is_wrapper(event.name):
-                continue
-            key = (event.thread.split("/")[0], event.name)
-            total[key] += event.duration_us
-            calls[key] += 1
+    starts = [step.start_us for step in steps]
+    for event in events:  # one pass: a trace holds thousands of events per step
+        if is_wrapper(event.name) or _step_of(starts, steps, event) is None:
+            continue
+        key = (event.thread.split("/")[0], event.name)
+        total[key] += event.duration_us
+        calls[key] += 1
     rows = [{"threads": kind, "op": name, "ms_per_step": total[(kind, name)] / len(steps) / 1e3,
              "calls_per_step": calls[(kind, name)] / len(steps)} for kind, name in total]
     return sorted(rows, key=lambda row: -row["ms_per_step"])
@@ -140,9 +155,7 @@ def profile_contender(name: str, config: ProfileConfig) -> dict:
     """Run `config.steps` training steps of `name` under the profiler; both views."""
     import tensorflow as tf
 
-    if CONTENDERS[name][1] == "torch":
-        raise ValueError(f"Argument `name` must be a TensorFlow contender: TensorFlow's profiler "
-                         f"does not see PyTorch's work; received name={name!r}")
+    check_profilable([name])
     x, y = make_data(config.shape)
     contender = build_contender(name, config.shape, x, y)
     for _ in range(config.warmup):

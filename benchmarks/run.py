@@ -15,7 +15,7 @@ import pathlib
 import sys
 
 from benchmarks.contenders import CONTENDERS, QUICK_SHAPE, Shape
-from benchmarks.profile_step import ProfileConfig, format_profile, run_profile
+from benchmarks.profile_step import ProfileConfig, check_profilable, format_profile, run_profile
 from benchmarks.report import (
     DEFAULT_OUT,
     format_readme_table,
@@ -75,13 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _shape_from_args(args: argparse.Namespace) -> Shape:
+    return Shape(args.batch, args.timesteps, args.input_dim, args.units, args.output_dim)
+
+
 def profile_config_from_args(args: argparse.Namespace) -> ProfileConfig:
     """The profile suite's settings from parsed arguments (and `--quick`)."""
     if args.quick:
         config = ProfileConfig(shape=QUICK_SHAPE, steps=2, warmup=1, min_us=0.0)
     else:
-        shape = Shape(args.batch, args.timesteps, args.input_dim, args.units, args.output_dim)
-        config = ProfileConfig(shape=shape, steps=args.profile_steps, min_us=args.timeline_min_us)
+        config = ProfileConfig(shape=_shape_from_args(args), steps=args.profile_steps,
+                               min_us=args.timeline_min_us)
     if args.contenders:
         config.contenders = tuple(args.contenders)
     return config
@@ -89,7 +93,7 @@ def profile_config_from_args(args: argparse.Namespace) -> ProfileConfig:
 
 def configs_from_args(args: argparse.Namespace) -> tuple[TrainStepConfig, ScalingConfig]:
     """Translate parsed arguments (and `--quick`) into the two suites' settings."""
-    shape = Shape(args.batch, args.timesteps, args.input_dim, args.units, args.output_dim)
+    shape = _shape_from_args(args)
     train = TrainStepConfig(shape=shape, repeats=args.repeats, rounds=args.rounds,
                             warmup=args.warmup, matmul_n=args.matmul_n,
                             torch_threads=args.threads)
@@ -135,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
                      f"({error.strerror or error})")
     if not os.access(out, os.W_OK | os.X_OK):
         parser.error(f"argument --out: must be a writable folder; received {out}")
-    if args.suite == "profile" and "torch_rnn" in (args.contenders or ()):
-        parser.error("argument --contenders: profile reads TensorFlow's trace, which does not "
-                     "see PyTorch's work; received torch_rnn")
+    if args.suite == "profile":
+        try:
+            check_profilable(args.contenders or ())
+        except ValueError as error:
+            parser.error(f"argument --contenders: profile reads TensorFlow's trace. {error}")
     if args.profile_steps < 1:
         parser.error(f"argument --profile-steps: must be a positive integer; "
                      f"received {args.profile_steps}")
