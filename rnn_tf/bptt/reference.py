@@ -22,8 +22,17 @@ Update (plain gradient descent):
 
     (12) V <- V - alpha dL/dV,  U <- U - alpha dL/dU,  W <- W - alpha dL/dW  (and b, c)
 
-Truncation: with `truncate=k`, the gradient of each L_t flows back through at most k
-steps (t, t-1, ..., t-k+1): the classic k-step truncated BPTT of Williams & Peng.
+Two truncations, one name each:
+
+- `truncate=k`, chunked truncated BPTT (as `BPTTTrainer(truncate=k)`): the sequence is cut
+  into chunks of k steps (steps 1..k, k+1..2k, ...); the state flows forward across a
+  border, the gradient does not (dL/da_{t+1} is set to zero there). One call returns the sum
+  of the chunks' gradients at the same weights; `BPTTTrainer` also updates the weights after
+  every chunk (call `bptt` chunk by chunk with `h0` to reproduce that).
+- `truncate_per_step=k`, Williams & Peng's per-step truncation: each L_t sends its gradient
+  back through exactly its last k steps (t, t-1, ..., t-k+1), with no fixed borders.
+
+A `mask` (B, T) weighs each L_t (0 for a step without a target), as the trainer's `mask` does.
 """
 
 from __future__ import annotations
@@ -156,6 +165,20 @@ def _activation_derivative(fwd: Forward, t: int, activation: str) -> np.ndarray:
     return (fwd.a[:, t] > 0).astype(fwd.a.dtype)  # relu'(a_t) = [a_t > 0]
 
 
+def _step_weights(mask, shape: tuple[int, int]) -> np.ndarray:
+    """The (B, T) weights of the L_t: ones, or the checked `mask`."""
+    if mask is None:
+        return np.ones(shape)
+    weights = np.asarray(mask, dtype=np.float64)
+    if weights.shape != tuple(shape):
+        raise ValueError(
+            f"Argument `mask` must have shape (B, T) = {tuple(shape)}; received {weights.shape}"
+        )
+    if not np.isfinite(weights).all():
+        raise ValueError("Argument `mask` must hold finite weights; received NaN or infinity")
+    return weights
+
+
 def bptt(
     params: RNNParams,
     x: np.ndarray,
@@ -163,6 +186,8 @@ def bptt(
     h0: np.ndarray | None = None,
     activation: str = "tanh",
     truncate: int | None = None,
+    truncate_per_step: int | None = None,
+    mask: np.ndarray | None = None,
 ) -> Gradients:
     """Gradients of L (6) with respect to U, W, V, b, c by Backpropagation Through Time.
 
@@ -172,11 +197,18 @@ def bptt(
         y: integer targets, (B, T), each in [0, output_dim).
         h0: initial state (B, units); zeros if None.
         activation: "tanh" or "relu".
-        truncate: if set, each L_t sends its gradient back through at most this
-            many steps; None is full BPTT.
+        truncate: chunk length k of chunked truncated BPTT (the algorithm of
+            `BPTTTrainer(truncate=k)`): the gradient stops at the borders between steps
+            k and k+1, 2k and 2k+1, ...; the returned gradients are the chunks' summed at
+            these weights. None: no chunk borders.
+        truncate_per_step: k of Williams & Peng's per-step truncation: each L_t sends its
+            gradient back through its last k steps only. Not combined with `truncate`.
+        mask: optional (B, T) weights of the L_t (0 for a step without a target);
+            L = sum_t mask_t L_t. None weighs every step 1.
 
     Returns:
-        `Gradients` with the batch mean of the per-sequence L = sum_t L_t and its gradients.
+        `Gradients` with the batch mean of the per-sequence L = sum_t L_t and its gradients
+        (with truncation, the loss is the same L; only the gradients are truncated).
 
     Example:
 
@@ -195,15 +227,24 @@ def bptt(
     check_labels(y, params.V.shape[1], name="y")
     if truncate is not None:
         check_positive_int(truncate, "truncate")
+    if truncate_per_step is not None:
+        check_positive_int(truncate_per_step, "truncate_per_step")
+        if truncate is not None:
+            raise ValueError(
+                "Arguments `truncate` (chunk borders) and `truncate_per_step` (Williams & "
+                "Peng) name two truncation algorithms; pass one of them, received "
+                f"truncate={truncate!r}, truncate_per_step={truncate_per_step!r}"
+            )
+    weights = _step_weights(mask, x.shape[:2])
 
     batch, steps, _ = x.shape
     fwd = forward(params, x, h0, activation)
-    losses = step_losses(fwd, y)
+    losses = step_losses(fwd, y) * weights
     grads = {name: np.zeros_like(value) for name, value in params.as_dict().items()}
 
     d_o = fwd.y_hat.copy()  # (7): y^_t - y_t
     d_o[np.arange(batch)[:, None], np.arange(steps)[None, :], y] -= 1.0
-    d_o /= batch  # the batch mean of per-sequence losses
+    d_o *= weights[..., None] / batch  # masked L_t, the batch mean of per-sequence losses
     grads["V"] = np.einsum("btu,btk->uk", fwd.h[:, 1:], d_o)  # (8)
     grads["c"] = d_o.sum(axis=(0, 1))
 
@@ -212,18 +253,20 @@ def bptt(
         grads["W"] += fwd.h[:, t].T @ d_a
         grads["b"] += d_a.sum(axis=0)
 
-    if truncate is None:
+    if truncate_per_step is None:
         d_a_next = np.zeros_like(fwd.h[:, 0])
         for t in reversed(range(steps)):
+            if truncate is not None and (t + 1) % truncate == 0:
+                d_a_next = np.zeros_like(d_a_next)  # a chunk border after step t: cut
             d_h = d_o[:, t] @ params.V.T + d_a_next @ params.W.T  # (9)
             d_a = d_h * _activation_derivative(fwd, t, activation)  # (10)
             accumulate(t, d_a)
             d_a_next = d_a
     else:
-        # Each L_t separately, stopped after `truncate` steps back.
+        # Each L_t separately, stopped after `truncate_per_step` steps back.
         for t in reversed(range(steps)):
             d_a = (d_o[:, t] @ params.V.T) * _activation_derivative(fwd, t, activation)
-            for s in range(t, max(-1, t - truncate), -1):
+            for s in range(t, max(-1, t - truncate_per_step), -1):
                 accumulate(s, d_a)
                 if s > 0:
                     d_a = (d_a @ params.W.T) * _activation_derivative(fwd, s - 1, activation)
