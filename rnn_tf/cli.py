@@ -7,6 +7,7 @@ The benchmarks are a source-checkout tool with their own command line:
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import pathlib
 import sys
@@ -82,16 +83,18 @@ def _notebooks(args) -> int:
                   if "SCALE" in declared_parameters(nbformat.read(p, as_version=4))]
         print(f"SCALE={args.scale!r} acts in notebooks {', '.join(takers) or '(none selected)'}; "
               "the others have one size")
+    # Second precision, as the reports' dates have: a report of this run is never left out.
+    began = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
     runs = run_notebooks(args.directory, out, parameters, only=args.only)
     failed = [run.name for run in runs if not run.ok]
-    total = sum(run.seconds for run in runs)
-    print(f"{len(runs) - len(failed)}/{len(runs)} notebooks ran in {total:.0f} s")
-    from rnn_tf.course import results_table
+    from rnn_tf.course import results_report
+    from rnn_tf.notebooks import runs_table
 
-    table = results_table(figures)
-    if table:
+    print(runs_table(runs))
+    report = results_report(figures, runs_table(runs), since=began)
+    if report:
         results = out / "results.md"
-        write_text_atomic(results, table + "\n")
+        write_text_atomic(results, report)
         print(f"results table: {results}")
     for run in runs:
         if not run.ok:

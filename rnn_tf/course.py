@@ -99,13 +99,36 @@ def _jsonable(value):
     return value if isinstance(value, (int, float, str, bool, type(None))) else str(value)
 
 
-def results_table(figures_dir: str | os.PathLike = "figures") -> str:
+RESULTS_BEGIN = "<!-- results: written by make reproduce from build/results.md -->"
+RESULTS_END = "<!-- end of results -->"
+
+
+def _records(figures_dir, since: datetime.datetime | None = None) -> list[dict]:
+    """The reports in `figures_dir`, by title; with `since`, only those written from then on
+    (so a report left by an earlier run, or by a notebook since renamed, never joins this one's).
+    """
+    folder = pathlib.Path(figures_dir) / RESULTS_FOLDER
+    records = (json.loads(p.read_text()) for p in folder.glob("*.json"))
+    if since is not None:
+        records = (r for r in records if datetime.datetime.fromisoformat(r["date"]) >= since)
+    return sorted(records, key=lambda r: r["title"])
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _machines_line(records: list[dict]) -> str:
+    dates = sorted(r["date"] for r in records)
+    # Results gathered on several machines say so, rather than naming only one.
+    machines = " and ".join(sorted({r["machine"] for r in records}))
+    return f"Measured {dates[0][:10]} to {dates[-1][:10]} on {machines}."
+
+
+def results_table(figures_dir: str | os.PathLike = "figures",
+                  since: datetime.datetime | None = None) -> str:
     """A Markdown table of every notebook's reported numbers (from `Course.report`)."""
-    records = sorted(
-        (json.loads(p.read_text()) for p in (pathlib.Path(figures_dir) / RESULTS_FOLDER).glob(
-            "*.json")),
-        key=lambda r: r["title"],
-    )
+    records = _records(figures_dir, since)
     if not records:
         return ""
     lines = ["| notebook | measure | value |", "| --- | --- | --- |"]
@@ -113,13 +136,62 @@ def results_table(figures_dir: str | os.PathLike = "figures") -> str:
         smoke = " (SMOKE)" if record["smoke"] else ""
         for key, value in record["numbers"].items():
             cells = (f"{record['title']}{smoke}", key, _shown(value))
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    dates = sorted(r["date"] for r in records)
-    # Results gathered on several machines say so, rather than naming only one.
-    machines = " and ".join(sorted({r["machine"] for r in records}))
-    lines.append("")
-    lines.append(f"Measured {dates[0][:10]} to {dates[-1][:10]} on {machines}.")
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines += ["", _machines_line(records)]
     return "\n".join(lines)
+
+
+def results_summary(figures_dir: str | os.PathLike = "figures",
+                    since: datetime.datetime | None = None) -> str:
+    """The same numbers, one row per notebook report (the README's results table)."""
+    records = _records(figures_dir, since)
+    if not records:
+        return ""
+    lines = ["| notebook | what the run measured |", "| --- | --- |"]
+    for record in records:
+        smoke = " (SMOKE)" if record["smoke"] else ""
+        measured = "; ".join(f"{key}: {_shown(value)}" for key, value in record["numbers"].items())
+        lines.append(f"| {_cell(record['title'] + smoke)} | {_cell(measured)} |")
+    lines += ["", _machines_line(records)]
+    return "\n".join(lines)
+
+
+def results_report(figures_dir: str | os.PathLike, runs_table: str = "",
+                   since: datetime.datetime | None = None) -> str:
+    """`build/results.md`: the README's block (summary and notebook runs), then every number.
+
+    The block between `RESULTS_BEGIN` and `RESULTS_END` is what `docs/readme_results.py`
+    copies into the README, so the README and the run cannot disagree.
+    """
+    summary = results_summary(figures_dir, since)
+    if not summary and not runs_table:
+        return ""
+    block = [RESULTS_BEGIN, summary]
+    if runs_table:
+        block += ["", "Each notebook's wall time and its kernel's peak resident memory:", "",
+                  runs_table]
+    block.append(RESULTS_END)
+    return "\n".join(block + ["", "## Every reported number", "",
+                          results_table(figures_dir, since), ""])
+
+
+def replace_results_block(document: str, report: str) -> str:
+    """`document` with its results block replaced by the one in `report`.
+
+    Raises:
+        ValueError: either text lacks the markers (nothing is guessed or appended).
+    """
+    for name, text in (("document", document), ("report", report)):
+        if text.count(RESULTS_BEGIN) != 1 or text.count(RESULTS_END) != 1:
+            raise ValueError(
+                f"Argument `{name}` must hold exactly one results block between "
+                f"{RESULTS_BEGIN!r} and {RESULTS_END!r}; it holds "
+                f"{text.count(RESULTS_BEGIN)} start and {text.count(RESULTS_END)} end markers"
+            )
+    block = report[report.index(RESULTS_BEGIN):report.index(RESULTS_END) + len(RESULTS_END)]
+    head = document[:document.index(RESULTS_BEGIN)]
+    tail = document[document.index(RESULTS_END) + len(RESULTS_END):]
+    return head + block + tail
 
 
 def start(seed: int = 0, figures_dir: str | os.PathLike = "figures", smoke: bool = False) -> Course:

@@ -4,8 +4,8 @@
 SMOKE mode. Parameters are injected after the cell tagged `parameters` (the
 papermill convention, so papermill users get the same behaviour), the executed
 copy and an HTML rendering are written to the output folder, and a progress line
-with the time is printed per notebook (and, during a long notebook, every half minute:
-which cell it is on and how long it has run).
+with the time and the kernel's peak resident memory is printed per notebook (and, during
+a long notebook, every half minute: which cell it is on and how long it has run).
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class NotebookRun:
     executed_path: pathlib.Path
     html_path: pathlib.Path | None
     error: str | None = None
+    # The kernel's peak resident memory (Linux's VmHWM); None where the OS does not say.
+    peak_memory_mb: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -87,6 +89,47 @@ class CellProgress:
             self.last = now
             print(f"{self.prefix}: cell {cell_index + 1}/{self.cells}, "
                   f"{now - self.start:.0f} s", flush=True)
+
+
+def peak_resident_mb(pid: int) -> float | None:
+    """A process's peak resident memory so far in MB (VmHWM of /proc/<pid>/status), or None.
+
+    Only Linux keeps this high-water mark per process; elsewhere the run says "not measured"
+    rather than guess. Memory of processes the kernel starts itself is not included.
+    """
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # the kernel reports kB
+    return None
+
+
+class KernelPeakMemory:
+    """`NotebookClient.on_cell_executed` hook: the kernel's peak memory after each cell.
+
+    The high-water mark only grows, so the value read after the last cell is the whole
+    run's peak, however briefly it was reached.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self.peak_mb: float | None = None
+
+    def __call__(self, cell=None, cell_index: int = 0, execute_reply=None) -> None:
+        process = getattr(getattr(self.client.km, "provisioner", None), "process", None)
+        if process is not None:
+            self.peak_mb = peak_resident_mb(process.pid) or self.peak_mb
+
+
+def _call_each(*hooks):
+    def call(**kwargs):
+        for hook in hooks:
+            hook(**kwargs)
+
+    return call
 
 
 def declared_parameters(notebook) -> list[str]:
@@ -164,8 +207,11 @@ def run_notebook(
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     )
+    memory = KernelPeakMemory(client)
+    hooks = [memory]
     if progress_prefix:
-        client.on_cell_executed = CellProgress(progress_prefix, len(notebook.cells))
+        hooks.append(CellProgress(progress_prefix, len(notebook.cells)))
+    client.on_cell_executed = _call_each(*hooks)
     start = time.perf_counter()
     error = None
     try:
@@ -182,7 +228,7 @@ def run_notebook(
         body, _ = HTMLExporter().from_notebook_node(notebook)
         html_path = executed.with_suffix(".html")
         write_text_atomic(html_path, body)
-    return NotebookRun(path.stem, seconds, executed, html_path, error)
+    return NotebookRun(path.stem, seconds, executed, html_path, error, memory.peak_mb)
 
 
 def run_notebooks(
@@ -208,5 +254,30 @@ def run_notebooks(
         runs.append(run)
         if verbose:
             status = "ok" if run.ok else "FAILED"
-            print(f"[{i}/{len(paths)}] {path.name}: {status} in {run.seconds:.0f} s", flush=True)
+            print(f"[{i}/{len(paths)}] {path.name}: {status} in {run.seconds:.0f} s, "
+                  f"peak memory {format_megabytes(run.peak_memory_mb)}", flush=True)
     return runs
+
+
+def _minutes(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds:02d} s"
+
+
+def format_megabytes(megabytes: float | None) -> str:
+    return "not measured" if megabytes is None else f"{megabytes:,.0f} MB"
+
+
+def runs_table(runs: list[NotebookRun]) -> str:
+    """A Markdown table of each notebook's outcome, wall time and kernel peak memory."""
+    lines = ["| notebook | outcome | wall time | peak memory |", "| --- | --- | --- | --- |"]
+    for run in runs:
+        outcome = "ok" if run.ok else "FAILED"
+        lines.append(f"| {run.name} | {outcome} | {_minutes(run.seconds)} "
+                     f"| {format_megabytes(run.peak_memory_mb)} |")
+    ok = sum(run.ok for run in runs)
+    peaks = [run.peak_memory_mb for run in runs if run.peak_memory_mb is not None]
+    largest = format_megabytes(max(peaks)) + " (largest)" if peaks else "not measured"
+    lines.append(f"| all | {ok}/{len(runs)} ok | {_minutes(sum(r.seconds for r in runs))} "
+                 f"| {largest} |")
+    return "\n".join(lines)

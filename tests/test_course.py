@@ -1,11 +1,20 @@
 """The notebooks' report keeps its numbers; the results table is built from them."""
 
 import json
+import pathlib
 
 import numpy as np
 import pytest
 
-from rnn_tf.course import results_table, start
+from rnn_tf.course import (
+    RESULTS_BEGIN,
+    RESULTS_END,
+    replace_results_block,
+    results_report,
+    results_summary,
+    results_table,
+    start,
+)
 
 
 def test_report_writes_json_and_the_table_lists_every_number(tmp_path, capsys):
@@ -129,3 +138,61 @@ def test_result_files_are_written_whole_or_not_at_all(tmp_path):
         raise RuntimeError("the process dies mid-write")
     assert target.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"]   # no temporary left
+
+
+def test_summary_has_one_row_per_report_and_the_report_holds_the_readme_block(tmp_path):
+    course = start(seed=0, figures_dir=tmp_path)
+    course.report("04 gates", {"chrono LSTM": 0.98765, "tanh": 0.25})
+    course.report("09 characters", {"perplexity": 5.5})
+    rows = results_summary(tmp_path).splitlines()
+    assert rows[2:4] == ["| 04 gates | chrono LSTM: 0.9877; tanh: 0.25 |",
+                         "| 09 characters | perplexity: 5.5 |"]
+    report = results_report(tmp_path, runs_table="| 04 | ok |")
+    block = report[report.index(RESULTS_BEGIN):report.index(RESULTS_END)]
+    assert "| 04 gates | chrono LSTM: 0.9877; tanh: 0.25 |" in block and "| 04 | ok |" in block
+    assert "| 04 gates | chrono LSTM | 0.9877 |" in report.split(RESULTS_END)[1]
+
+
+def test_reports_from_before_the_run_are_left_out(tmp_path):
+    import datetime
+
+    course = start(seed=0, figures_dir=tmp_path)
+    old = course.report("03 renamed since", {"x": 1})
+    record = json.loads(old.read_text())
+    record["date"] = "2020-01-01T00:00:00+00:00"
+    old.write_text(json.dumps(record))
+    course.report("04 this run", {"y": 2})
+    since = datetime.datetime(2021, 1, 1, tzinfo=datetime.timezone.utc)
+    assert "03 renamed since" in results_summary(tmp_path)
+    assert "03 renamed since" not in results_summary(tmp_path, since=since)
+    assert "04 this run" in results_summary(tmp_path, since=since)
+
+
+def test_the_readme_block_is_replaced_and_nothing_else():
+    readme = f"# title\n\nintro\n{RESULTS_BEGIN}\nold table\n{RESULTS_END}\n\n## after\n"
+    report = f"{RESULTS_BEGIN}\nnew table\n{RESULTS_END}\n\n## Every reported number\n..."
+    assert replace_results_block(readme, report) == (
+        f"# title\n\nintro\n{RESULTS_BEGIN}\nnew table\n{RESULTS_END}\n\n## after\n")
+    with pytest.raises(ValueError, match="Argument `document` must hold exactly one results block"):
+        replace_results_block("# no markers", report)
+    with pytest.raises(ValueError, match="Argument `report` must hold exactly one results block"):
+        replace_results_block(readme, report + RESULTS_BEGIN)
+
+
+def test_readme_results_script_updates_the_file_in_place(tmp_path):
+    import subprocess
+    import sys
+
+    script = pathlib.Path(__file__).resolve().parents[1] / "docs" / "readme_results.py"
+    readme, report = tmp_path / "README.md", tmp_path / "results.md"
+    readme.write_text(f"a\n{RESULTS_BEGIN}\nold\n{RESULTS_END}\nb\n")
+    report.write_text(f"{RESULTS_BEGIN}\nnew\n{RESULTS_END}\n")
+    done = subprocess.run([sys.executable, str(script), str(report), str(readme)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert readme.read_text() == f"a\n{RESULTS_BEGIN}\nnew\n{RESULTS_END}\nb\n"
+    report.write_text("no markers")
+    done = subprocess.run([sys.executable, str(script), str(report), str(readme)],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "Argument `report`" in done.stderr
+    assert readme.read_text() == f"a\n{RESULTS_BEGIN}\nnew\n{RESULTS_END}\nb\n"   # untouched

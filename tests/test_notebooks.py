@@ -8,10 +8,12 @@ import pytest
 
 from rnn_tf.notebooks import (
     CellProgress,
+    NotebookRun,
     declared_parameters,
     find_notebooks,
     inject_parameters,
     run_notebook,
+    runs_table,
     select_notebooks,
 )
 
@@ -55,6 +57,75 @@ def test_has_colab_badge_and_parameters_cell(path):
 def test_has_no_hard_coded_absolute_paths(path):
     for cell in _cells(path):
         assert not ABSOLUTE_PATH.search("".join(cell["source"]))
+
+
+# A decimal in prose, e.g. "0.87" or "−1.5" (not a version such as 3.10.2, nor part of a word).
+DECIMAL = re.compile(r"(?<![\w.])[-−]?\d+\.\d+(?![\w.]*\d)")
+# Public numbers from other work, quoted with their source named in the same cell; at most 8.
+PUBLIC_REFERENCES = {
+}
+
+
+def measured_decimals(markdown: str) -> list[str]:
+    """Decimals in markdown prose, outside math ($...$, $$...$$), code spans and link targets."""
+    prose = re.sub(r"\$\$.*?\$\$", "", markdown, flags=re.S)
+    prose = re.sub(r"\$[^$]*\$", "", prose)
+    prose = re.sub(r"```.*?```", "", prose, flags=re.S)
+    prose = re.sub(r"`[^`]*`", "", prose)
+    prose = re.sub(r"\]\([^)]*\)", "]", prose)
+    return DECIMAL.findall(prose)
+
+
+def test_the_decimal_finder_sees_prose_and_skips_math_and_code():
+    text = ("LSTM 0.87 ± 0.02 beat GRU (−0.5). $\\sigma(1)^{40} \\approx 3.1$ and `lr=0.05` "
+            "and [the docs](https://x/3.11.2) and\n```\nloss 1.25\n```\n$$a = 0.5$$")
+    assert measured_decimals(text) == ["0.87", "0.02", "−0.5"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_measured_number_is_typed_into_markdown(path):
+    """Every measured value reaches the reader from the run (a printed table or markdown
+    rendered from variables); only the listed public references may be typed."""
+    allowed = PUBLIC_REFERENCES.get(path.stem, set())
+    typed = [number for cell in _cells(path) if cell["cell_type"] == "markdown"
+             for number in measured_decimals("".join(cell["source"])) if number not in allowed]
+    assert typed == [], f"measured decimals typed into markdown: {typed}"
+
+
+def test_public_references_stay_few():
+    assert sum(len(numbers) for numbers in PUBLIC_REFERENCES.values()) <= 8
+
+
+def test_runs_table_shows_time_and_peak_memory_per_notebook():
+    runs = [NotebookRun("01_a", 75.4, pathlib.Path("a"), None, peak_memory_mb=1234.4),
+            NotebookRun("02_b", 5.0, pathlib.Path("b"), None, "boom", peak_memory_mb=None)]
+    assert runs_table(runs).splitlines()[2:] == [
+        "| 01_a | ok | 1 min 15 s | 1,234 MB |",
+        "| 02_b | FAILED | 0 min 05 s | not measured |",
+        "| all | 1/2 ok | 1 min 20 s | 1,234 MB (largest) |",
+    ]
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_a_run_records_its_kernels_peak_memory(tmp_path):
+    import nbformat
+
+    def notebook(name, source):
+        path = tmp_path / f"{name}.ipynb"
+        cells = [nbformat.v4.new_code_cell("SMOKE = True", metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell(source)]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+        return run_notebook(path, tmp_path / "build", html=False)
+
+    idle = notebook("01_idle", "x = 1")
+    # 400 MB touched (ones, not zeros, so the pages are really resident), then freed:
+    # the peak must still show it.
+    busy = notebook("02_busy", "import numpy as np\nblock = np.ones(50_000_000)\ndel block")
+    if idle.peak_memory_mb is None:
+        pytest.skip("this OS does not report a process's peak memory (Linux's VmHWM)")
+    assert idle.ok and busy.ok
+    assert busy.peak_memory_mb - idle.peak_memory_mb > 350, (idle, busy)
 
 
 def _code(path):
