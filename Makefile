@@ -33,11 +33,12 @@ lint: setup
 	$(PY) -m ruff check .
 
 # The main job: every figure, then every notebook headless on its default data (real where it
-# can be had), the results table (build/results.md), the website, and the README's figures
-# (docs/figures/) refreshed from this run.
+# can be had), the results (build/results.md, with each notebook's time and peak memory), the
+# README's results block and figures (docs/figures/) refreshed from this run, the website.
 reproduce: setup
 	$(PY) -m rnn_tf figures --out figures
 	$(PY) -m rnn_tf notebooks --out build --figures figures
+	$(PY) docs/readme_results.py build/results.md README.md
 	$(PY) docs/build_site.py --executed build --out build/site
 	for shown in docs/figures/*.png; do \
 	  cp "figures/$$(basename $$shown)" "$$shown.tmp" && mv "$$shown.tmp" "$$shown" || exit 1; \
