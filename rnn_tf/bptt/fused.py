@@ -42,7 +42,7 @@ from __future__ import annotations
 from keras import activations
 
 from rnn_tf import _machine
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_choice, check_positive_int
 from rnn_tf._tensorflow import require_tensorflow
 
 tf = require_tensorflow("The fused BPTT op (rnn_tf.bptt.fused)")
@@ -58,20 +58,12 @@ def activation_name(activation) -> str | None:
     return None
 
 
-def _check_activation(activation: str) -> None:
-    if activation not in SUPPORTED_ACTIVATIONS:
-        raise ValueError(
-            f"Argument `activation` must be one of {SUPPORTED_ACTIVATIONS}; "
-            f"received activation={activation!r}"
-        )
-
-
 def _apply(activation: str, a):
     if activation == "tanh":
         return tf.tanh(a)
     # relu written as a product, not max(a, 0): with max, XLA on CPU copies the whole
-    # (T, B, H) state buffer at every step instead of updating it in place (forward pass
-    # 14 ms against 4 ms at T=100, B=64, H=128). Equal to relu for every finite a.
+    # (T, B, H) state buffer at every step instead of updating it in place
+    # (benchmarks/README.md). Equal to relu for every finite a.
     return a * tf.cast(a > 0, a.dtype)
 
 
@@ -265,7 +257,7 @@ def vanilla_sequence(
         `(H, O)`: H `(T, B, units)` = h_1..h_T, and O `(T, B, output_dim)` (the
         head's logits, before any output activation) or None without V.
     """
-    _check_activation(activation)
+    check_choice(activation, SUPPORTED_ACTIVATIONS, "activation")
     batch_slices = check_positive_int(batch_slices, "batch_slices")
     has_bias, has_head = b is not None, V is not None
     step_work = (min_step_work, max_step_work)
@@ -430,10 +422,9 @@ def in_xla_computation() -> bool:
     """Whether the ops built now become part of an XLA computation: inside a
     `jit_compile=True` function, or a function it calls.
 
-    There XLA:CPU ran independent time loops one after the other when measured
-    (benchmarks/README.md), so batch slices would only add work. TensorFlow's
-    private `GraphOrParentsInXlaContext` (what its own loops ask); True when it
-    moved, so that slices are then never added.
+    There XLA runs independent time loops one after the other, so batch slices
+    would only add work. TensorFlow's private `GraphOrParentsInXlaContext` (what its
+    own loops ask); True when it moved, so that slices are then never added.
     """
     if tf.executing_eagerly():
         return False
@@ -443,3 +434,33 @@ def in_xla_computation() -> bool:
         return bool(control_flow_util.GraphOrParentsInXlaContext(tf.compat.v1.get_default_graph()))
     except (ImportError, AttributeError):
         return True
+
+
+# `batch_split="auto"` of `VanillaRNN` slices when batch x units^2 (the multiply-adds of
+# one step's h W) is in [SPLIT_MIN_STEP_WORK, SPLIT_MAX_STEP_WORK): below, the second XLA
+# call and the concatenation cost what the second core gains; above, one XLA call
+# already spreads each step's large matmul over the cores (benchmarks/README.md).
+SPLIT_MIN_STEP_WORK = 1 << 20
+SPLIT_MAX_STEP_WORK = 1 << 25
+
+
+def batch_slicing(batch_split, *, known_batch: bool = True, training: bool = True) -> dict:
+    """`vanilla_sequence`'s slicing arguments for `VanillaRNN(batch_split=...)`, resolved
+    where the op is being built.
+
+    An int is used as given. `"auto"` asks for 2 slices, bounded by the step-work window
+    above, only where they can run side by side: a plain graph (not eager, not inside
+    an XLA computation), one replica (a distribution strategy's replicas already share
+    out the cores), `cores_for_slices()`, and not an inference graph for any batch size
+    (what `model.export` traces: a run-time choice would put a tf.cond around the op,
+    which TFLite cannot convert). Else 1.
+    """
+    if batch_split != "auto":
+        return {"batch_slices": batch_split}
+    side_by_side = not (tf.executing_eagerly() or in_xla_computation())
+    one_replica = tf.distribute.get_strategy().num_replicas_in_sync == 1
+    exportable = not known_batch and not training
+    if side_by_side and one_replica and not exportable and cores_for_slices():
+        return {"batch_slices": 2, "min_step_work": SPLIT_MIN_STEP_WORK,
+                "max_step_work": SPLIT_MAX_STEP_WORK}
+    return {"batch_slices": 1}

@@ -1,6 +1,6 @@
-"""VanillaRNN's `batch_split`: when "auto" asks the fused op for batch slices, that an
-int is used as given, that it survives get_config, and that Keras `fit` with slices
-trains like the whole batch."""
+"""VanillaRNN's `batch_split`: when "auto" asks the fused op for batch slices
+(`rnn_tf.bptt.fused.batch_slicing`), that an int is used as given, that it survives
+get_config, and that Keras `fit` with slices trains like the whole batch."""
 
 import keras
 import numpy as np
@@ -8,11 +8,11 @@ import pytest
 import tensorflow as tf
 
 from rnn_tf import VanillaRNN, _machine
-from rnn_tf.layers import vanilla as vanilla_module
+from rnn_tf.bptt import fused
 
 UNITS = 4
-AUTO_SLICES = {"batch_slices": 2, "min_step_work": vanilla_module.SPLIT_MIN_STEP_WORK,
-               "max_step_work": vanilla_module.SPLIT_MAX_STEP_WORK}
+AUTO_SLICES = {"batch_slices": 2, "min_step_work": fused.SPLIT_MIN_STEP_WORK,
+               "max_step_work": fused.SPLIT_MAX_STEP_WORK}
 WHOLE = {"batch_slices": 1}
 
 
@@ -28,12 +28,12 @@ def cores(monkeypatch):
 def _resolved(layer, where):
     """The op's slicing arguments that `layer` asks for when the op is built `where`."""
     if where == "eager":
-        return layer._slicing()
+        return fused.batch_slicing(layer.batch_split)
     seen = []
 
     @tf.function(jit_compile=where == "jit_compile")
     def trace():
-        seen.append(layer._slicing())
+        seen.append(fused.batch_slicing(layer.batch_split))
         return tf.constant(0)
 
     trace()
@@ -69,7 +69,8 @@ def test_auto_leaves_an_inference_graph_for_any_batch_size_whole(known_batch, tr
 
     @tf.function
     def trace():
-        seen.append(layer._slicing(known_batch=known_batch, training=training))
+        seen.append(fused.batch_slicing(layer.batch_split, known_batch=known_batch,
+                                        training=training))
         return tf.constant(0)
 
     trace()
