@@ -1,0 +1,63 @@
+"""The subprocess probe of peak training memory, full against truncated BPTT."""
+
+import resource
+import sys
+
+import pytest
+
+from rnn_tf.bptt import memory_probe
+
+pytestmark = pytest.mark.skipif(not memory_probe.peak_memory_supported(),
+                                reason="peak memory is read from /proc (Linux only)")
+
+
+def test_each_point_is_a_fresh_process_reporting_its_own_peak():
+    before_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    memory = memory_probe.peak_memory_by_length((4,), truncate=2, batch=2, units=4, features=2)
+    after_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # kB on Linux
+    assert list(memory) == [4] and set(memory[4]) == {"full", "truncated"}
+    largest = max(memory[4].values())
+    # The kernel's own count of the children's peak is an independent reading of the same thing.
+    if after_kb > before_kb:  # the largest child so far was one of these two
+        assert largest == pytest.approx(after_kb / 1024, rel=0.02)
+    else:
+        assert largest <= after_kb / 1024 * 1.02
+    assert min(memory[4].values()) > 50  # a Python process that imported TensorFlow
+
+
+def test_a_failing_measurement_raises_with_its_error_output(monkeypatch):
+    monkeypatch.setattr(memory_probe, "_command", lambda spec: [
+        sys.executable, "-c", "import sys; sys.stderr.write('out of memory here'); sys.exit(3)"])
+    with pytest.raises(RuntimeError, match="exit code 3.*\n.*out of memory here"):
+        memory_probe.peak_memory_by_length((5,), truncate=2)
+
+
+def test_a_child_that_prints_no_result_is_a_failure(monkeypatch):
+    monkeypatch.setattr(memory_probe, "_command", lambda spec: [sys.executable, "-c", "pass"])
+    with pytest.raises(RuntimeError, match="exit code 0"):
+        memory_probe.peak_memory_by_length((5,), truncate=2)
+
+
+@pytest.mark.parametrize("arguments, name", [
+    ({"lengths": (), "truncate": 2}, "lengths"),
+    ({"lengths": (10, 0), "truncate": 2}, "lengths"),
+    ({"lengths": (10,), "truncate": 0}, "truncate"),
+    ({"lengths": (10,), "truncate": None}, "truncate"),
+    ({"lengths": (10,), "truncate": 2, "batch": 1.5}, "batch"),
+    ({"lengths": (10,), "truncate": 2, "units": -1}, "units"),
+])
+def test_bad_arguments_raise_naming_them(arguments, name):
+    with pytest.raises(ValueError, match=f"`{name}`"):
+        memory_probe.peak_memory_by_length(**arguments)
+
+
+def test_a_system_without_proc_raises_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setattr(memory_probe, "STATUS", tmp_path / "no_such_status")
+    assert not memory_probe.peak_memory_supported()
+    with pytest.raises(OSError, match="Linux only"):
+        memory_probe.peak_memory_by_length((5,), truncate=2)
+
+
+def test_the_child_entry_point_refuses_a_missing_spec(capsys):
+    assert memory_probe.main([]) == 2
+    assert "usage" in capsys.readouterr().err
