@@ -134,17 +134,8 @@ def _inference_fn(model, x, *, jit_compile: bool) -> Callable[[], Any]:
 def _vanilla_layer(shape: Shape, *, fused: bool):
     from rnn_tf.layers import VanillaRNN
 
-    if fused:
-        return VanillaRNN(shape.units, output_dim=shape.output_dim, return_sequences=True)
-    try:
-        return VanillaRNN(shape.units, output_dim=shape.output_dim, return_sequences=True,
-                          use_fused_bptt=False)
-    except (TypeError, ValueError) as error:  # Keras raises ValueError for unknown keywords
-        if "use_fused_bptt" not in str(error):
-            raise
-        raise ContenderUnavailable(
-            f"this VanillaRNN has no `use_fused_bptt` argument ({error})"
-        ) from error
+    return VanillaRNN(shape.units, output_dim=shape.output_dim, return_sequences=True,
+                      use_fused_bptt="auto" if fused else False)
 
 
 def _trainer_contender(name: str, shape: Shape, x, y, learning_rate: float) -> Contender:
@@ -271,7 +262,7 @@ def build_contender(
 
     Raises:
         ValueError: `name` is not a contender.
-        ContenderUnavailable: it cannot run here (PyTorch absent, an older layer).
+        ContenderUnavailable: it cannot run here (PyTorch absent).
     """
     if name not in CONTENDERS:
         raise ValueError(

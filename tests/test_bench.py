@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from benchmarks import contenders, machine, report, timing, train_step
-from benchmarks.contenders import QUICK_SHAPE, ContenderUnavailable, build_contender, make_data
+from benchmarks.contenders import QUICK_SHAPE, build_contender, make_data
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # `python -m benchmarks` in a Python where `import torch` fails as if it were not installed.
@@ -200,12 +200,7 @@ KERAS_CONTENDERS = [name for name in contenders.CONTENDERS if name != "torch_rnn
 @pytest.mark.parametrize("name", KERAS_CONTENDERS)
 def test_every_keras_contender_trains_and_infers(name):
     x, y = make_data(QUICK_SHAPE)
-    try:
-        contender = build_contender(name, QUICK_SHAPE, x, y)
-    except ContenderUnavailable as error:
-        if name == "vanilla_bptt_generic" and "use_fused_bptt" in str(error):
-            pytest.skip(f"this layer has no use_fused_bptt argument yet: {error}")
-        raise
+    contender = build_contender(name, QUICK_SHAPE, x, y)
     contender.train()
     assert tuple(contender.infer().shape) == (4, 8, 3)
 

@@ -1,6 +1,7 @@
 """VanillaRNNCell / VanillaRNN: shapes, NumPy reference, SimpleRNN parity in every mode,
 serialization, use inside other Keras layers, and input validation."""
 
+import inspect
 import os
 import subprocess
 import sys
@@ -304,20 +305,82 @@ def test_subclassed_model_trains_with_fit():
 # --- serialization -------------------------------------------------------------------
 
 
-def test_get_config_round_trip_keeps_every_argument():
-    layer = VanillaRNN(
-        UNITS,
-        activation="relu",
-        output_dim=3,
-        output_activation="softmax",
-        dropout=0.1,
-        return_sequences=True,
-        go_backwards=True,
-        zero_output_for_mask=True,
-        seed=3,
-    )
-    clone = VanillaRNN.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
+# Every constructor argument off its default, each weight setting distinct from the others,
+# so a key missing from get_config (restored as its default) or two keys swapped both show.
+_CELL_ARGUMENTS = {
+    "units": 7,
+    "activation": "relu",
+    "use_bias": False,
+    "output_dim": 3,
+    "output_activation": "softmax",
+    **{name: initializers.Constant(0.1 * (i + 1)) for i, name in enumerate((
+        "kernel_initializer", "recurrent_initializer", "bias_initializer",
+        "output_initializer", "output_bias_initializer"))},
+    **{name: keras.regularizers.L2(0.01 * (i + 1)) for i, name in enumerate((
+        "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
+        "output_regularizer"))},
+    **{name: keras.constraints.MaxNorm(i + 2.0) for i, name in enumerate((
+        "kernel_constraint", "recurrent_constraint", "bias_constraint"))},
+    "dropout": 0.25,
+    "recurrent_dropout": 0.35,
+    "seed": 11,
+}
+_LAYER_ARGUMENTS = {
+    **_CELL_ARGUMENTS,
+    "activity_regularizer": keras.regularizers.L1(0.05),
+    "return_sequences": True,
+    "return_state": True,
+    "go_backwards": True,
+    "stateful": True,
+    "unroll": True,
+    "zero_output_for_mask": True,
+    "use_fused_bptt": False,
+    "batch_split": 3,
+}
+_BASE_ARGUMENTS = {"name": "restored", "dtype": "float64", "trainable": False}
+
+
+def _settings(obj, names, holder_of=lambda name: None) -> dict:
+    """What `obj` holds for each argument, comparable across objects: activations by
+    identity, initializers, regularizers and constraints by class and config."""
+    found = {}
+    for name in names:
+        value = getattr(holder_of(name) or obj, name)
+        if callable(value) and hasattr(value, "get_config"):
+            value = (type(value).__name__, value.get_config())
+        found[name] = value
+    return found
+
+
+def _expected(arguments) -> dict:
+    expected = {}
+    for name, value in arguments.items():
+        if name.endswith("activation"):
+            value = keras.activations.get(value)
+        elif hasattr(value, "get_config"):
+            value = (type(value).__name__, value.get_config())
+        expected[name] = value
+    return expected
+
+
+@pytest.mark.parametrize("cls, arguments", [(VanillaRNNCell, _CELL_ARGUMENTS),
+                                            (VanillaRNN, _LAYER_ARGUMENTS)],
+                         ids=["cell", "layer"])
+def test_get_config_round_trip_restores_every_constructor_argument(cls, arguments):
+    parameters = inspect.signature(cls).parameters
+    # A new constructor argument must be added here, with a value off its default.
+    assert set(arguments) == set(parameters) - {"kwargs"}
+    for name, value in arguments.items():
+        default = parameters[name].default
+        assert default is inspect.Parameter.empty or value != default, name
+    original = cls(**arguments, **_BASE_ARGUMENTS)
+    restored = cls.from_config(original.get_config())
+    # The layer keeps the cell's settings on its cell, its own on itself.
+    def holder_of(name, layer=restored):
+        return layer.cell if cls is VanillaRNN and name in _CELL_ARGUMENTS else None
+
+    assert _settings(restored, arguments, holder_of) == _expected(arguments)
+    assert (restored.name, restored.dtype, restored.trainable) == ("restored", "float64", False)
 
 
 def test_use_fused_bptt_is_in_the_config_and_old_configs_load():
@@ -327,11 +390,6 @@ def test_use_fused_bptt_is_in_the_config_and_old_configs_load():
     assert VanillaRNN.from_config(config).use_fused_bptt is False
     del config["use_fused_bptt"]  # a config saved before the argument existed
     assert VanillaRNN.from_config(config).use_fused_bptt == "auto"
-
-
-def test_cell_get_config_round_trip():
-    cell = VanillaRNNCell(UNITS, output_dim=3, recurrent_dropout=0.2)
-    assert VanillaRNNCell.from_config(cell.get_config()).get_config() == cell.get_config()
 
 
 @pytest.mark.parametrize("use_cell", [False, True], ids=["VanillaRNN", "RNN(VanillaRNNCell)"])
