@@ -158,7 +158,8 @@ def results_summary(figures_dir: str | os.PathLike = "figures",
 
 def results_report(figures_dir: str | os.PathLike, runs_table: str = "",
                    since: datetime.datetime | None = None) -> str:
-    """`build/results.md`: the README's block (summary and notebook runs), then every number.
+    """`build/results.md`: the README's block (one row per notebook), the notebook runs
+    (wall time, peak memory), then every reported number.
 
     The block between `RESULTS_BEGIN` and `RESULTS_END` is what `docs/readme_results.py`
     copies into the README, so the README and the run cannot disagree.
@@ -166,13 +167,12 @@ def results_report(figures_dir: str | os.PathLike, runs_table: str = "",
     summary = results_summary(figures_dir, since)
     if not summary and not runs_table:
         return ""
-    block = [RESULTS_BEGIN, summary]
+    parts = [RESULTS_BEGIN, summary, RESULTS_END, ""]
     if runs_table:
-        block += ["", "Each notebook's wall time and its kernel's peak resident memory:", "",
-                  runs_table]
-    block.append(RESULTS_END)
-    return "\n".join(block + ["", "## Every reported number", "",
-                          results_table(figures_dir, since), ""])
+        parts += ["## Notebook runs (wall time, the kernel's peak resident memory)", "",
+                  runs_table, ""]
+    parts += ["## Every reported number", "", results_table(figures_dir, since), ""]
+    return "\n".join(parts)
 
 
 def replace_results_block(document: str, report: str) -> str:
