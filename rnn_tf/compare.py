@@ -5,11 +5,20 @@ Two long-range tasks separate the cells:
 - `recall_task`: one symbol, then `delay` distractor symbols; the label is the first
   symbol. The gradient that teaches it has to travel back `delay` steps.
 - `adding_problem`: two marked numbers among `length` random ones; the target is their
-  sum (regression; predicting the mean 1.0 gives an MSE of about 1/6).
+  sum (regression; predicting the mean 1.0 gives an MSE of about 1/6). The first value is
+  held for at least half the sequence, 3/4 of it on average.
 
-`compare_cells` trains one `architectures.many_to_one` model per cell and returns a tidy
-`pandas.DataFrame`; `sweep_delay` repeats the recall task over delays for the
-accuracy-vs-length plot (`rnn_tf.plots.plot_accuracy_vs_length`).
+`compare_cells` trains one model per cell (the recurrent layer, then a `Dense` head) and
+returns a tidy `pandas.DataFrame`; `compare_over_seeds` repeats it over seeds of data and
+initial weights, and `sweep_delay` over recall delays for the accuracy-vs-length plot
+(`rnn_tf.plots.plot_accuracy_vs_length`); `seed_summary` reduces the runs to mean, standard
+deviation and the single runs per cell.
+
+Besides the four `CELLS`, `LAYERS` names three initialisations that help a cell carry
+state over long gaps: `"irnn"` (relu vanilla cell with W = I, Le, Jaitly & Hinton 2015) and
+the gated cells with chrono gate biases (`"gru_chrono"`, `"lstm_chrono"`, Tallec & Ollivier
+2018; see `rnn_tf.initializers`). Every model trains with Adam and the gradients' global
+norm clipped at `clip_norm` (Keras `global_clipnorm`, as `tf.clip_by_global_norm`).
 """
 
 from __future__ import annotations
@@ -22,10 +31,36 @@ import numpy as np
 import pandas as pd
 
 from rnn_tf import architectures
-from rnn_tf._checks import check_positive_int
-from rnn_tf.metrics import compile_for_tokens
+from rnn_tf._checks import check_number, check_positive_int
+from rnn_tf.initializers import ChronoBias
+from rnn_tf.layers import VanillaRNN
 
 CELLS = architectures.CELLS
+CHRONO_CELLS = ("gru_chrono", "lstm_chrono")
+LAYERS = CELLS + ("irnn",) + CHRONO_CELLS
+
+
+def recurrent_layer(cell: str, units: int, *, t_max: float | None = None) -> keras.layers.Layer:
+    """The recurrent layer named `cell` (one of `LAYERS`), returning its last state h_T.
+
+    `t_max` (the longest dependency, > 2) sets the chrono biases of `"gru_chrono"` and
+    `"lstm_chrono"`; the other cells ignore it. Weights are drawn from Keras's and NumPy's
+    global seeds (`keras.utils.set_random_seed`).
+    """
+    if cell not in LAYERS:
+        raise ValueError(f"Argument `cell` must be one of {LAYERS}; received {cell!r}")
+    check_positive_int(units, "units")
+    if cell == "irnn":
+        return VanillaRNN(units, activation="relu", recurrent_initializer="identity")
+    if cell in CHRONO_CELLS:
+        if t_max is None:
+            raise ValueError(f"Argument `t_max` must be a number > 2 for {cell!r}; received None")
+        gated = cell.split("_")[0]
+        bias = ChronoBias(gated, t_max)
+        if gated == "lstm":  # Keras would otherwise build the bias in slices and add 1 to f
+            return keras.layers.LSTM(units, unit_forget_bias=False, bias_initializer=bias)
+        return keras.layers.GRU(units, bias_initializer=bias)
+    return architectures.recurrent_layer(cell, units)
 
 
 def recall_task(
@@ -51,8 +86,9 @@ def recall_task(
 def adding_problem(n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The adding problem: `x (n, length, 2)` = (value in [0, 1), marker), `y (n,)` = sum.
 
-    One marker falls in the first half of the sequence and one in the second, so the
-    first marked value must be held for about `length / 2` steps.
+    The first marker falls uniformly in the first half of the sequence and the second in
+    the second half, so the first marked value must be held for at least `length / 2`
+    steps after it is shown, and for 3/4 of the sequence on average.
     """
     check_positive_int(n, "n")
     if isinstance(length, bool) or not isinstance(length, int) or length < 2:
@@ -96,18 +132,21 @@ class _EpochTimer(keras.callbacks.Callback):
 
 
 def _build(
-    cell: str, *, input_dim: int, units: int, learning_rate: float, num_classes: int | None
+    cell: str, *, input_dim: int, units: int, learning_rate: float, num_classes: int | None,
+    t_max: float | None, clip_norm: float,
 ) -> keras.Model:
-    """A `many_to_one` classifier, or a regressor (one linear output) when `num_classes` is None."""
-    if num_classes is not None:
-        model = architectures.many_to_one(
-            num_classes, cell=cell, units=units, input_dim=input_dim
-        )
-        return compile_for_tokens(model, learning_rate=learning_rate)
+    """Layer + `Dense` head: softmax over `num_classes`, or one linear output when None."""
     inputs = keras.Input((None, input_dim))
-    hidden = architectures.recurrent_layer(cell, units)(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(1)(hidden), name=f"regressor_{cell}")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="mse")
+    hidden = recurrent_layer(cell, units, t_max=t_max)(inputs)
+    optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=clip_norm)
+    if num_classes is None:
+        model = keras.Model(inputs, keras.layers.Dense(1)(hidden), name=f"regressor_{cell}")
+        model.compile(optimizer=optimizer, loss="mse")
+        return model
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(hidden)
+    model = keras.Model(inputs, outputs, name=f"classifier_{cell}")
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     return model
 
 
@@ -115,11 +154,12 @@ def _check_cell_names(cells) -> None:
     # A lone string is iterable too: "gru" would run the cells "g", "r" and "u".
     if isinstance(cells, str) or len(cells) == 0:
         raise ValueError(
-            f"Argument `cells` must be a non-empty sequence of names from {CELLS}, such "
+            f"Argument `cells` must be a non-empty sequence of names from {LAYERS}, such "
             f"as ['gru']; received {cells!r}"
         )
     for cell in cells:
-        architectures.recurrent_layer(cell, 1)  # a bad name fails before any training
+        if cell not in LAYERS:  # a bad name fails before any training
+            raise ValueError(f"Argument `cell` must be one of {LAYERS}; received {cell!r}")
 
 
 def compare_cells(
@@ -131,6 +171,8 @@ def compare_cells(
     learning_rate: float = 3e-3,
     seed: int = 0,
     target: float | None = None,
+    t_max: float | None = None,
+    clip_norm: float = 1.0,
     verbose: int = 1,
 ) -> pd.DataFrame:
     """Train one model per cell on the same data, budget and seed; one row per cell.
@@ -138,11 +180,13 @@ def compare_cells(
     Args:
         data: `((x_train, y_train), (x_val, y_val))`. Integer `y` means classification
             (`many_to_one`, cross-entropy, accuracy); float `y` means regression (MSE).
-        cells: names from `CELLS`.
-        units, epochs, batch_size, learning_rate: the shared budget (Adam, clipnorm 1).
+        cells: names from `LAYERS`.
+        units, epochs, batch_size, learning_rate: the shared budget (Adam).
         seed: the same initial seed for every cell.
         target: validation accuracy (classification, default 0.9) or validation loss
             (regression, default 0.05) that counts as "reached" for `epochs_to_target`.
+        t_max: the chrono cells' longest dependency; default the sequences' length.
+        clip_norm: the largest global norm of the gradients (Keras `global_clipnorm`).
         verbose: 1 shows a progress bar over the cells.
 
     Returns:
@@ -158,6 +202,9 @@ def compare_cells(
     x, y = _check_split(train, "data[0]")
     x_val, y_val = _check_split(validation, "data[1]")
     _check_cell_names(cells)
+    clip_norm = check_number(clip_norm, "clip_norm", low=0, low_open=True)
+    if t_max is None:
+        t_max = x.shape[1]
     classification = np.issubdtype(y.dtype, np.integer)
     num_classes = int(max(y.max(), y_val.max())) + 1 if classification else None
     if target is None:
@@ -169,7 +216,7 @@ def compare_cells(
         keras.utils.set_random_seed(seed)
         model = _build(
             cell, input_dim=x.shape[-1], units=units, learning_rate=learning_rate,
-            num_classes=num_classes,
+            num_classes=num_classes, t_max=t_max, clip_norm=clip_norm,
         )
         timer = _EpochTimer()
         history = model.fit(
@@ -198,6 +245,41 @@ def compare_cells(
     return table
 
 
+def compare_over_seeds(
+    make_data,
+    cells: Sequence[str] = CELLS,
+    seeds: Sequence[int] = (0,),
+    n_train: int = 2000,
+    n_val: int | None = None,
+    verbose: int = 1,
+    **budget,
+) -> pd.DataFrame:
+    """`compare_cells` once per seed: one row per cell and seed (a `seed` column added).
+
+    For each seed, training data `make_data(n_train, seed)` and held-out data
+    `make_data(n_val, seed + 1)` (default `n_val = n_train // 4`); the seed also fixes the
+    initial weights. `budget` goes to `compare_cells` (units, epochs, learning_rate, ...).
+    `attrs["histories"]` holds every run's per-epoch history, keyed "<cell>, seed <seed>".
+    """
+    _check_cell_names(cells)
+    check_positive_int(n_train, "n_train")
+    n_val = check_positive_int(max(n_train // 4, 1) if n_val is None else n_val, "n_val")
+    if len(seeds) == 0:
+        raise ValueError(f"Argument `seeds` must be a non-empty sequence; received {seeds!r}")
+    frames, histories = [], {}
+    for seed in seeds:
+        data = (make_data(n_train, seed), make_data(n_val, seed + 1))
+        if verbose:
+            print(f"seed {seed}:")
+        table = compare_cells(data, cells, seed=seed, verbose=verbose, **budget)
+        histories.update({f"{cell}, seed {seed}": history
+                          for cell, history in table.attrs.pop("histories").items()})
+        frames.append(table.assign(seed=seed))
+    runs = pd.concat(frames, ignore_index=True)
+    runs.attrs["histories"] = histories  # {"<cell>, seed <seed>": per-epoch history}
+    return runs
+
+
 def sweep_delay(
     cells: Sequence[str] = CELLS,
     delays: Sequence[int] = (5, 10, 20, 40),
@@ -207,22 +289,43 @@ def sweep_delay(
     num_symbols: int = 4,
     seed: int = 0,
     verbose: int = 1,
+    seeds: Sequence[int] | None = None,
+    **budget,
 ) -> pd.DataFrame:
-    """Recall accuracy per cell as the delay grows: columns `cell, delay, accuracy, ...`.
+    """Recall accuracy per cell as the delay grows: columns `cell, delay, seed, accuracy, ...`.
 
-    For each delay, fresh training data (`n_train` sequences) and a held-out set a
-    quarter that size are generated and `compare_cells` runs with the same budget.
-    `accuracy` is the final validation accuracy.
+    For each delay and each seed (`seeds`, default `(seed,)`), fresh training data
+    (`n_train` sequences) and a held-out set a quarter that size are generated and
+    `compare_cells` runs with the same budget (`budget`: learning_rate, batch_size, ...);
+    the chrono cells get `t_max = delay + 1`. `accuracy` is the final validation accuracy.
     """
     _check_cell_names(cells)
     frames = []
     for delay in delays:
-        train = recall_task(n_train, delay, num_symbols, seed=seed)
-        validation = recall_task(max(n_train // 4, 1), delay, num_symbols, seed=seed + 1)
         if verbose:
             print(f"delay {delay}:")
-        table = compare_cells(
-            (train, validation), cells, units=units, epochs=epochs, seed=seed, verbose=verbose
+        table = compare_over_seeds(
+            lambda n, s, delay=delay: recall_task(n, delay, num_symbols, seed=s),
+            cells, seeds=(seed,) if seeds is None else seeds, n_train=n_train, units=units,
+            epochs=epochs, verbose=verbose, **budget,
         )
+        table.attrs.clear()
         frames.append(table.assign(delay=delay, accuracy=table["final_val_accuracy"]))
     return pd.concat(frames, ignore_index=True)
+
+
+def seed_summary(runs: pd.DataFrame, value: str, by: Sequence[str] = ("cell",)) -> pd.DataFrame:
+    """Mean, standard deviation (over seeds, ddof 1), run count and the single runs of `value`.
+
+    One row per group of `by` (in order of first appearance); `runs` is what
+    `compare_over_seeds` or `sweep_delay` returned (or any frame with those columns).
+    """
+    missing = [c for c in (*by, value) if c not in runs.columns]
+    if missing:
+        raise ValueError(
+            f"Argument `runs` must have the columns {[*by, value]}; missing {missing}"
+        )
+    groups = runs.groupby(list(by), sort=False)[value]
+    table = groups.agg(["mean", "std", "count"]).reset_index()
+    table["runs"] = list(groups.agg(lambda v: ", ".join(f"{x:.3g}" for x in v)))
+    return table

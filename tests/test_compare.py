@@ -1,5 +1,6 @@
 """Cell comparison: the long-range tasks and the tidy result tables."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -41,6 +42,65 @@ def test_compare_cells_returns_one_row_per_cell_with_histories():
     assert len(plots.plot_training_curves(table.attrs["histories"]).axes) == 2
 
 
+def test_adding_problem_first_marker_is_carried_at_least_half_the_sequence():
+    length = 20
+    x, _ = compare.adding_problem(4000, length, seed=3)
+    first = x[..., 1].argmax(-1)  # the first marked step (0-based)
+    held = length - 1 - first  # steps the first value must be carried after it is shown
+    assert held.min() == length // 2 and held.max() == length - 1
+    # The first marker is uniform over the first half: held is 3/4 L - 1/2 on average
+    # (the sample mean of 4,000 is within 0.2 of it: its standard error is 0.045).
+    assert abs(held.mean() - (0.75 * length - 0.5)) < 0.2
+
+
+def test_layers_chrono_and_irnn_are_built_as_documented():
+    keras.utils.set_random_seed(0)
+    lstm = compare.recurrent_layer("lstm_chrono", 3, t_max=40)
+    lstm.build((None, 5, 2))
+    b_i, b_f, b_g, b_o = np.split(lstm.cell.bias.numpy(), 4)
+    assert not lstm.cell.unit_forget_bias
+    np.testing.assert_allclose(b_i, -b_f)
+    assert np.all((b_f >= 0) & (b_f <= np.log(39))) and not np.any(b_g) and not np.any(b_o)
+    gru = compare.recurrent_layer("gru_chrono", 3, t_max=40)
+    gru.build((None, 5, 2))
+    bias = gru.cell.bias.numpy()
+    assert np.all(bias[0, :3] >= 0) and not np.any(bias[0, 3:]) and not np.any(bias[1])
+    irnn = compare.recurrent_layer("irnn", 3)
+    irnn.build((None, 5, 2))
+    np.testing.assert_array_equal(irnn.cell.W.numpy(), np.eye(3))
+    with pytest.raises(ValueError, match="`t_max`"):
+        compare.recurrent_layer("gru_chrono", 3)
+
+
+def test_compare_cells_clips_the_global_norm():
+    data = (compare.recall_task(32, 2, seed=0), compare.recall_task(8, 2, seed=1))
+    table = compare.compare_cells(data, cells=("lstm_chrono",), units=2, epochs=1,
+                                  clip_norm=0.5, verbose=0)
+    assert table["cell"].tolist() == ["lstm_chrono"]
+    with pytest.raises(ValueError, match="clip_norm"):
+        compare.compare_cells(data, cells=("gru",), clip_norm=0, verbose=0)
+
+
+def test_seeds_and_summary():
+    runs = compare.sweep_delay(("vanilla", "gru_chrono"), delays=(3,), n_train=32, epochs=1,
+                               units=2, seeds=(0, 1), verbose=0)
+    assert list(zip(runs["cell"], runs["seed"])) == [
+        ("vanilla", 0), ("gru_chrono", 0), ("vanilla", 1), ("gru_chrono", 1)]
+    summary = compare.seed_summary(runs, "accuracy")
+    assert list(summary["cell"]) == ["vanilla", "gru_chrono"] and (summary["count"] == 2).all()
+    vanilla = runs[runs["cell"] == "vanilla"]["accuracy"]
+    assert summary["mean"].iloc[0] == pytest.approx(vanilla.mean())
+    assert summary["std"].iloc[0] == pytest.approx(np.std(vanilla, ddof=1))
+    assert summary["runs"].iloc[0] == ", ".join(f"{a:.3g}" for a in vanilla)
+    adding = compare.compare_over_seeds(
+        lambda n, seed: compare.adding_problem(n, 5, seed=seed), ("irnn",), seeds=(4,),
+        n_train=16, n_val=8, units=2, epochs=1, verbose=0,
+    )
+    assert adding["seed"].tolist() == [4] and list(adding.attrs["histories"]) == ["irnn, seed 4"]
+    with pytest.raises(ValueError, match="`value`|columns"):
+        compare.seed_summary(runs, "nothing")
+
+
 def test_compare_cells_regression_and_sweep():
     data = (compare.adding_problem(64, 6, seed=0), compare.adding_problem(16, 6, seed=1))
     table = compare.compare_cells(data, cells=("gru",), units=4, epochs=1, verbose=0)
@@ -71,6 +131,8 @@ def test_compare_cells_regression_and_sweep():
         (lambda: compare.compare_cells(
             (compare.recall_task(4, 2), compare.recall_task(4, 2)), cells="gru"), "`cells`"),
         (lambda: compare.sweep_delay(cells=()), "`cells`"),
+        (lambda: compare.compare_over_seeds(compare.adding_problem, ("gru",), seeds=()),
+         "`seeds`"),
     ],
 )
 def test_bad_arguments_raise_naming_them(call, message):
