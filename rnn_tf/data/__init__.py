@@ -12,7 +12,9 @@ require_tensorflow("rnn_tf.data (the dataset loaders)")
 
 from rnn_tf.data.digit_strips import DigitStripsData, load_digit_strips  # noqa: E402
 from rnn_tf.data.errors import CorruptDataError, DataUnavailableError  # noqa: E402
-from rnn_tf.data.imdb import SentimentData, load_imdb, load_imdb_npz, synthetic_reviews  # noqa: E402
+from rnn_tf.data.imdb import SentimentData, load_imdb  # noqa: E402
+from rnn_tf.data.imdb_npz import load_imdb_npz  # noqa: E402
+from rnn_tf.data.offline_reviews import synthetic_reviews  # noqa: E402
 from rnn_tf.data.registry import download, list_datasets, verify  # noqa: E402
 from rnn_tf.data.stocks import StockData, load_stocks, read_price_csv, synthetic_prices  # noqa: E402
 from rnn_tf.data.text import CharTextData, load_shakespeare, synthetic_play  # noqa: E402

@@ -10,6 +10,7 @@ from typing import TypeVar
 import numpy as np
 import tensorflow as tf
 
+from rnn_tf._checks import check_choice, check_number
 from rnn_tf.data.errors import DataUnavailableError
 
 logger = logging.getLogger("rnn_tf.data")
@@ -43,12 +44,7 @@ class ArraySplits:
 
 def check_source(source: str) -> str:
     """`source` must be one of "auto", "real", "offline"."""
-    if source not in SOURCES:
-        raise ValueError(
-            f"Received an invalid value for argument `source`, expected one of {SOURCES}, "
-            f"received source={source!r}"
-        )
-    return source
+    return check_choice(source, SOURCES, "source")
 
 
 def check_fractions(validation_fraction: float, test_fraction: float | None = None) -> None:
@@ -57,11 +53,7 @@ def check_fractions(validation_fraction: float, test_fraction: float | None = No
     if test_fraction is not None:
         fractions["test_fraction"] = test_fraction
     for name, value in fractions.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-            raise ValueError(
-                f"Received an invalid value for argument `{name}`, expected a number in "
-                f"[0, 1), received {name}={value!r}"
-            )
+        check_number(value, name, low=0, high=1, high_open=True)
     if sum(fractions.values()) >= 1:
         named = ", ".join(f"{k}={v!r}" for k, v in fractions.items())
         raise ValueError(

@@ -25,7 +25,7 @@ import zlib
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_choice, check_positive_int
 from rnn_tf.data import registry
 from rnn_tf.data._common import (
     REAL,
@@ -256,10 +256,7 @@ def load_digit_strips(
         ((8, 32, 1), (100, 5))
     """
     check_source(source)
-    if images not in IMAGE_SETS:
-        raise ValueError(
-            f"Received an invalid value for argument `images`, expected one of {IMAGE_SETS}, "
-            f"received images={images!r}")
+    check_choice(images, IMAGE_SETS, "images")
     if images == "mnist" and source == "offline":
         raise ValueError("images='mnist' needs a download; use source='auto' or 'real', or "
                          "images='sklearn' for the offline digits")

@@ -21,6 +21,7 @@ import pathlib
 from collections.abc import Callable
 from typing import TypeVar
 
+from rnn_tf._checks import check_choice
 from rnn_tf.data import _cache
 from rnn_tf.data.errors import CorruptDataError, DataUnavailableError
 
@@ -186,12 +187,7 @@ DATASETS: dict[str, DatasetInfo] = {
 
 def get_info(name: str) -> DatasetInfo:
     """The registry entry for `name`; a `ValueError` lists the known names."""
-    if name not in DATASETS:
-        raise ValueError(
-            f"Received an invalid value for argument `name`, expected one of "
-            f"{sorted(DATASETS)}, received name={name!r}"
-        )
-    return DATASETS[name]
+    return DATASETS[check_choice(name, sorted(DATASETS), "name")]
 
 
 def _package_path(info: DatasetInfo) -> pathlib.Path | None:

@@ -3,7 +3,7 @@
 Real data: `spa-eng/spa.txt` inside `spa-eng.zip` (Tatoeba via manythings.org/anki), one
 `english<TAB>spanish` pair per line, newer exports adding a third attribution column.
 Offline fallback: every number 0-9999 written out in English and in Spanish words
-(`english_number`, `spanish_number`), labelled `source="offline"`.
+(`number_pairs`, rnn_tf.data.offline_numbers), labelled `source="offline"`.
 
 Both sides are Unicode-normalised (NFKC), lowercased and have punctuation split off
 (`standardize`); the Spanish side is wrapped in `[start] ... [end]`. Ids come from two
@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_number, check_positive_int
 from rnn_tf.data import registry
 from rnn_tf.data._common import (
     OFFLINE,
@@ -43,6 +43,7 @@ from rnn_tf.data._common import (
     random_split,
 )
 from rnn_tf.data.errors import CorruptDataError
+from rnn_tf.data.offline_numbers import number_pairs
 
 logger = logging.getLogger("rnn_tf.data")
 
@@ -189,92 +190,6 @@ def read_spa_eng(path: str | os.PathLike) -> list[tuple[str, str]]:
     return pairs
 
 
-# === Offline fallback: numbers in words ===
-
-_EN_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-            "fourteen fifteen sixteen seventeen eighteen nineteen").split()
-_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
-_ES_ONES = ("cero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece "
-            "catorce quince dieciséis diecisiete dieciocho diecinueve veinte veintiuno "
-            "veintidós veintitrés veinticuatro veinticinco veintiséis veintisiete veintiocho "
-            "veintinueve").split()
-_ES_TENS = "_ _ _ treinta cuarenta cincuenta sesenta setenta ochenta noventa".split()
-_ES_HUNDREDS = ("_ ciento doscientos trescientos cuatrocientos quinientos seiscientos "
-                "setecientos ochocientos novecientos").split()
-
-
-def _check_number(n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n <= 9999:
-        raise ValueError(
-            f"Received an invalid value for argument `n`, expected an integer in [0, 9999], "
-            f"received n={n!r}"
-        )
-
-
-def english_number(n: int) -> str:
-    """0-9999 in English words, American style ("one thousand two hundred thirty-four").
-
-    Example:
-        >>> english_number(1234)
-        'one thousand two hundred thirty-four'
-    """
-    _check_number(n)
-    thousands, hundreds, rest = n // 1000, n // 100 % 10, n % 100
-    words = []
-    if thousands:
-        words += [_EN_ONES[thousands], "thousand"]
-    if hundreds:
-        words += [_EN_ONES[hundreds], "hundred"]
-    if rest or not words:
-        if rest < 20:
-            words.append(_EN_ONES[rest])
-        else:
-            words.append(_EN_TENS[rest // 10] + (f"-{_EN_ONES[rest % 10]}" if rest % 10 else ""))
-    return " ".join(words)
-
-
-def spanish_number(n: int) -> str:
-    """0-9999 in Spanish words, counting form ("mil doscientos treinta y cuatro").
-
-    The grammar: 16-29 are one word (dieciséis, veintidós), 31-99 join with "y"
-    (treinta y uno), exactly 100 is "cien" but 101-199 "ciento ...", 500 "quinientos",
-    700 "setecientos", 900 "novecientos", 1000 is "mil" (never "uno mil").
-
-    Example:
-        >>> spanish_number(1234)
-        'mil doscientos treinta y cuatro'
-    """
-    _check_number(n)
-    thousands, hundreds, rest = n // 1000, n // 100 % 10, n % 100
-    words = []
-    if thousands:
-        words += ["mil"] if thousands == 1 else [_ES_ONES[thousands], "mil"]
-    if hundreds:
-        words.append("cien" if hundreds == 1 and rest == 0 else _ES_HUNDREDS[hundreds])
-    if rest or not words:
-        if rest < 30:
-            words.append(_ES_ONES[rest])
-        else:
-            words.append(_ES_TENS[rest // 10])
-            if rest % 10:
-                words += ["y", _ES_ONES[rest % 10]]
-    return " ".join(words)
-
-
-def number_pairs(limit: int = 10_000) -> list[tuple[str, str]]:
-    """`(english_number(n), spanish_number(n))` for n in [0, limit), as sentences.
-
-    Example:
-        >>> number_pairs(22)[21]
-        ('Twenty-one.', 'Veintiuno.')
-    """
-    check_positive_int(limit, "limit")
-    if limit > 10_000:
-        raise ValueError(f"Argument `limit` must be at most 10000, received limit={limit}")
-    return [(english_number(n).capitalize() + ".", spanish_number(n).capitalize() + ".")
-            for n in range(limit)]
-
-
 # === Building the arrays ===
 
 
@@ -389,11 +304,8 @@ def load_translation(
     """
     check_source(source)
     check_positive_int(vocab_size, "vocab_size")
-    check_positive_int(sequence_length, "sequence_length")
-    if sequence_length < 2:
-        raise ValueError(
-            "Received an invalid value for argument `sequence_length`, expected at least 2 "
-            f"(room for [start] and a word), received sequence_length={sequence_length}")
+    # At least 2: room for [start] and a word.
+    check_number(sequence_length, "sequence_length", low=2, integer=True)
     check_positive_int(batch_size, "batch_size")
     check_fractions(validation_fraction, test_fraction)
     if max_pairs is not None:

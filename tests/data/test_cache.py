@@ -105,7 +105,7 @@ def test_discard_only_deletes_what_it_downloaded_into_the_cache(http_server, tmp
 
 
 def test_unknown_source_names_the_argument():
-    with pytest.raises(ValueError, match="argument `source`.*source='web'"):
+    with pytest.raises(ValueError, match="Argument `source`.*source='web'"):
         check_source("web")
 
 

@@ -8,8 +8,16 @@ import pytest
 import tiny_files
 from tiny_files import sha256, truncate, write_aclimdb, write_imdb_npz, write_word_index
 
-from rnn_tf.data import CorruptDataError, DataUnavailableError, imdb
-from rnn_tf.data.imdb import load_imdb, load_imdb_npz, synthetic_reviews
+from rnn_tf.data import (
+    CorruptDataError,
+    DataUnavailableError,
+    imdb,
+    imdb_npz,
+    load_imdb,
+    load_imdb_npz,
+    offline_reviews,
+    synthetic_reviews,
+)
 
 SMALL = dict(max_length=12, vocab_size=60, validation_fraction=0.25, batch_size=4, verbose=0)
 
@@ -119,7 +127,7 @@ def test_npz_uses_keras_offsets_and_decodes(served_npz, cache):
     assert texts["[START] the movie was great"] == 1
     assert texts["[START] the plot was awful"] == 0
     row = data.x_test[0]
-    assert imdb.decode_npz_review(row, tiny_files.WORD_INDEX) == data.decode(row)
+    assert imdb_npz.decode_npz_review(row, tiny_files.WORD_INDEX) == data.decode(row)
 
     _npz(served_npz, cache)
     assert served_npz.requests["imdb.npz"] == served_npz.requests["imdb_word_index.json"] == 1
@@ -127,7 +135,7 @@ def test_npz_uses_keras_offsets_and_decodes(served_npz, cache):
 
 def test_npz_num_words_maps_rare_words_to_oov(served_npz, cache):
     data = _npz(served_npz, cache, num_words=7)  # ids >= 7 ("great", "awful", "plot") -> 2
-    assert data.x_train.max() < 7 and (data.x_train == imdb.OOV_CHAR).any()
+    assert data.x_train.max() < 7 and (data.x_train == imdb_npz.OOV_CHAR).any()
     assert data.vocab_size == 7
 
 
@@ -155,7 +163,7 @@ def test_npz_that_is_not_a_zip_is_corrupt(http_server, cache):
 
 def _label_from_text(text: str) -> int:
     """The generator's rule, re-derived from the words: negation flips, the end resolves."""
-    polarity = {w: p for p, words in imdb._ADJECTIVES.items() for w in words}
+    polarity = {w: p for p, words in offline_reviews._ADJECTIVES.items() for w in words}
     opening = re.match(r"i expected the .+? to be (\w+) \.", text)
     if opening:
         held = text.endswith("and it was .")
@@ -193,7 +201,7 @@ def test_offline_fallback_is_deterministic_and_labelled(loader):
 
 def test_offline_npz_fallback_round_trips_through_decode():
     data = load_imdb_npz(source="offline", max_examples=50, max_length=64)
-    assert (data.x_train[:, 0] == imdb.START_CHAR).all()
+    assert (data.x_train[:, 0] == imdb_npz.START_CHAR).all()
     assert data.decode(data.x_test[0]).startswith("[START] ")
 
 
@@ -259,5 +267,5 @@ def test_real_shared_archive_subset(shared_data_dir):
 
 @pytest.mark.needs_shared_data
 def test_real_shared_word_index(shared_data_dir):
-    index = imdb.load_word_index(cache_dir=shared_data_dir)
+    index = imdb_npz.load_word_index(cache_dir=shared_data_dir)
     assert index["the"] == 1 and len(index) == 88_584

@@ -59,7 +59,8 @@ def test_loaders_name_no_file_url_or_hash_of_their_own():
     import pathlib
 
     facts = [v for info in registry.DATASETS.values() for v in (info.url, info.sha256) if v]
-    for module in ("imdb", "stocks", "text", "translation", "digit_strips"):
+    for module in ("imdb", "imdb_npz", "offline_reviews", "offline_numbers", "offline_play",
+                   "stocks", "text", "translation", "digit_strips"):
         source = (pathlib.Path(rnn_tf.data.__file__).parent / f"{module}.py").read_text()
         assert not [fact for fact in facts if fact in source], module
         # Files are reached by registry name only, never by file name through the cache.
@@ -78,7 +79,7 @@ def test_pinned_hashes_match_the_shared_sha256sums(shared_data_dir):
 
 
 def test_unknown_name_lists_the_known_ones():
-    with pytest.raises(ValueError, match="argument `name`.*shakespeare"):
+    with pytest.raises(ValueError, match="Argument `name`.*shakespeare"):
         registry.download("wikipedia")
 
 

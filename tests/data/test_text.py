@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from tiny_files import play_text, sha256
 
-from rnn_tf.data import CorruptDataError, DataUnavailableError
-from rnn_tf.data.text import load_shakespeare, synthetic_play
+from rnn_tf.data import CorruptDataError, DataUnavailableError, load_shakespeare, synthetic_play
 
 SMALL = dict(seq_len=20, batch_size=4)
 

@@ -5,15 +5,8 @@ import pytest
 from tiny_files import SPA_LINES, sha256, truncate, write_spa_zip
 
 from rnn_tf.data import CorruptDataError, DataUnavailableError
-from rnn_tf.data.translation import (
-    english_number,
-    load_translation,
-    number_pairs,
-    parse_pairs,
-    read_spa_eng,
-    spanish_number,
-    standardize,
-)
+from rnn_tf.data.offline_numbers import english_number, number_pairs, spanish_number
+from rnn_tf.data.translation import load_translation, parse_pairs, read_spa_eng, standardize
 
 SMALL = dict(sequence_length=8, validation_fraction=0.2, test_fraction=0.2, batch_size=4)
 
@@ -55,7 +48,7 @@ def test_english_number_words(n, words):
 
 
 def test_number_words_reject_out_of_range():
-    with pytest.raises(ValueError, match="argument `n`"):
+    with pytest.raises(ValueError, match="Argument `n`"):
         spanish_number(10_000)
 
 
