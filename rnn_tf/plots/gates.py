@@ -20,13 +20,14 @@ order their stacked kernels hold them:
 from __future__ import annotations
 
 import matplotlib.figure
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, FancyBboxPatch, Patch
 
 from rnn_tf.plots import _style as S
 
-__all__ = ["plot_gru_cell", "plot_lstm_cell"]
+__all__ = ["plot_gru_cell", "plot_lstm_cell", "plot_gates_along_sequence"]
 
 # A sigmoid gate outputs a fraction in (0, 1); a tanh layer a value in (-1, 1).
 _SIGMOID = {"facecolor": "#FBE6BC", "edgecolor": S.ORANGE}
@@ -333,3 +334,65 @@ def plot_lstm_cell(layer=None) -> matplotlib.figure.Figure:
         r"The LSTM cell: the forget gate $f_t$ carries the cell state $c$ on, the input gate"
         r" $i_t$ writes to it, the output gate $o_t$ reads it",
     )
+
+
+def plot_gates_along_sequence(gates: dict, top: int = 3) -> matplotlib.figure.Figure:
+    """How much each unit keeps and writes at every step, one column per cell.
+
+    Args:
+        gates: `{cell name: {"keep": array, "write": array}}`, each array `(n, T, units)`
+            of gate values in [0, 1] recorded along `n` sequences (e.g. the GRU's keep gate
+            z_t and write gate 1 - z_t; the LSTM's f_t and i_t). Step 1 is the symbol to
+            remember.
+        top: how many of the most keeping units (mean keep over steps 2..T) to draw as
+            lines in the bottom row.
+
+    Returns:
+        The `matplotlib.figure.Figure`: top row a heatmap of the mean keep gate per unit
+        (units sorted, most keeping at the top) and step; bottom row the `top` most keeping
+        units' keep gate (solid) and write gate (dashed).
+    """
+    if not isinstance(gates, dict) or not gates:
+        raise ValueError(
+            "Argument `gates` must be a non-empty dict {cell: {'keep': array, 'write': array}}"
+            f"; received {type(gates).__name__}"
+        )
+    means = {}
+    for cell, arrays in gates.items():
+        if not isinstance(arrays, dict) or set(arrays) != {"keep", "write"}:
+            raise ValueError(
+                f"Argument `gates[{cell!r}]` must be a dict with the keys 'keep' and 'write'; "
+                f"received {arrays if not isinstance(arrays, dict) else sorted(arrays)!r}"
+            )
+        keep, write = (np.asarray(arrays[k], dtype=float) for k in ("keep", "write"))
+        if keep.ndim != 3 or keep.shape != write.shape or keep.shape[1] < 2:
+            raise ValueError(
+                f"Argument `gates[{cell!r}]` must hold 'keep' and 'write' of the same shape "
+                f"(n, T >= 2, units); received {keep.shape} and {write.shape}"
+            )
+        means[cell] = keep.mean(axis=0).T, write.mean(axis=0).T  # (units, T)
+    fig = matplotlib.figure.Figure(figsize=(6 * len(means), 7.5), layout="constrained")
+    axes = fig.subplots(2, len(means), sharex=True, squeeze=False)
+    for column, (cell, (keep, write)) in enumerate(means.items()):
+        steps = np.arange(1, keep.shape[1] + 1)
+        order = np.argsort(-keep[:, 1:].mean(axis=1))
+        image = axes[0, column].imshow(
+            keep[order], aspect="auto", vmin=0, vmax=1, cmap="viridis",
+            extent=(0.5, steps[-1] + 0.5, len(order) - 0.5, -0.5),
+        )
+        axes[0, column].set(title=f"{cell}: keep gate (1 = keep), mean over sequences",
+                            ylabel="units (most keeping at the top)")
+        for k, unit in enumerate(order[:top]):
+            style = S.style(k)
+            axes[1, column].plot(steps, keep[unit], color=style["color"], marker="o",
+                                 markersize=3, label=f"unit {unit}: keep")
+            axes[1, column].plot(steps, write[unit], color=style["color"], linestyle="--",
+                                 label=f"unit {unit}: write")
+        axes[1, column].axvline(1, color=S.GREY, linestyle=":")
+        axes[1, column].set(ylim=(-0.03, 1.03), xlabel="time step t (1 = the symbol to remember)",
+                            ylabel="gate value (fraction)",
+                            title=f"{cell}: the {top} units that keep the most")
+        axes[1, column].legend(fontsize=8, ncols=min(top, 3), loc="best")
+    fig.colorbar(image, ax=axes[0, :], label="keep gate value")
+    fig.suptitle("Keep and write gates along a recall sequence", fontsize=S.TITLE_SIZE)
+    return fig

@@ -96,3 +96,25 @@ def test_rejects_an_unbuilt_cell():
 def test_gru_figure_rejects_reset_before():
     with pytest.raises(ValueError, match="reset_after=True"):
         plot_gru_cell(_built(keras.layers.GRUCell, reset_after=False))
+
+
+def test_gates_along_sequence_sorts_units_by_keep_and_draws_keep_and_write():
+    import numpy as np
+
+    from rnn_tf.plots.gates import plot_gates_along_sequence
+
+    rng = np.random.default_rng(0)
+    keep = rng.uniform(0, 0.5, size=(6, 5, 4))
+    keep[:, 1:, 2] = 0.95  # unit 2 keeps the most during the delay
+    gates = {"GRU": {"keep": keep, "write": 1 - keep}, "LSTM": {"keep": keep, "write": keep}}
+    fig = plot_gates_along_sequence(gates, top=2)
+    heatmap, lines = fig.axes[0], fig.axes[2]
+    shown = heatmap.images[0].get_array()
+    np.testing.assert_allclose(shown[0], keep.mean(axis=0)[:, 2])  # most keeping on top
+    assert [line.get_label() for line in lines.get_lines()[:2]] == ["unit 2: keep",
+                                                                   "unit 2: write"]
+    np.testing.assert_allclose(lines.get_lines()[1].get_ydata(), 1 - keep.mean(axis=0)[:, 2])
+    with pytest.raises(ValueError, match="gates"):
+        plot_gates_along_sequence({"GRU": {"keep": keep}})
+    with pytest.raises(ValueError, match="same shape"):
+        plot_gates_along_sequence({"GRU": {"keep": keep, "write": keep[:, :3]}})
