@@ -1,24 +1,22 @@
-"""Daily stock prices as (lookback -> horizon) forecasting windows, split by time.
+"""Daily price series: where they come from, checked and labelled (windowing is in `windows`).
 
 Where the prices come from:
 
-- `ticker="SP500"` (the default, or `"^GSPC"`): `sp500_daily_1927_2023.csv` from a data
-  folder or the cache (no public URL; pass `origin=` to download a copy from a mirror).
-  With `source="auto"` and no copy on this machine, the real AAPL prices below are used
-  instead, with a logged warning;
-- `ticker` in AAPL, GOOG, IBM, MSFT (and FB): the `bokeh-sampledata` package (a dependency,
-  so real on any machine, offline), public domain (Quandl WIKI, 2000-2013), split-adjusted
-  close in USD by default;
-- `csv_path=`: any CSV with `Date` and `Close` columns (read with pandas);
+- `load_price_series("SP500")` (the default, or `"^GSPC"`): `sp500_daily_1927_2023.csv` from
+  a data folder or the cache (no public URL; pass `origin=` to download a copy from a
+  mirror). With `source="auto"` and no copy on this machine, the real AAPL prices below are
+  used instead, with a logged warning;
+- `load_price_series(ticker)` for AAPL, GOOG, IBM, MSFT (and FB): the `bokeh-sampledata`
+  package (a dependency, so real on any machine, offline), public domain (Quandl WIKI,
+  2000-2013), split-adjusted close in USD by default;
+- `price_series_from_csv(path)` / `read_price_csv(path)`: the reader's own CSV, checked
+  strictly (see `read_price_csv` for what is refused and why);
 - `provider="yfinance"`: Yahoo Finance through the optional `yfinance` package;
 - offline fallback: `synthetic_prices`, geometric Brownian motion with regime changes,
   labelled `source="offline"`, used only when asked for or when nothing real is available.
 
-The series is split chronologically into train | validation | test, windows are cut inside
-each part only (no window straddles two splits), and the `StandardScaler` is fitted on the
-training part alone. Targets are prices or log returns; `to_prices` and `metrics` turn a
-model's outputs back into prices, so any forecast (a model's, or a baseline computed from
-`last_price`) is scored in the same units.
+Every source gives a `PriceSeries`; `rnn_tf.data.windows.window_series` cuts one into
+forecasting windows. `load_stocks` does both in one call.
 """
 
 from __future__ import annotations
@@ -29,22 +27,24 @@ import os
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_choice, check_number, check_positive_int, invalid
 from rnn_tf.data import registry
-from rnn_tf.data._common import (
-    OFFLINE,
-    REAL,
-    SPLITS,
-    ArraySplits,
-    check_fractions,
-    check_source,
-    choose,
-    make_dataset,
-    split_counts,
-)
+from rnn_tf.data._common import OFFLINE, REAL, check_source, choose
 from rnn_tf.data.errors import DataUnavailableError
+from rnn_tf.data.windows import StockData, window_series
+
+__all__ = [
+    "PriceSeries",
+    "StockData",
+    "bokeh_tickers",
+    "load_price_series",
+    "load_stocks",
+    "price_series_from_csv",
+    "read_price_csv",
+    "synthetic_prices",
+    "window_series",
+]
 
 logger = logging.getLogger("rnn_tf.data")
 
@@ -52,89 +52,51 @@ SP500 = "SP500"
 # Real prices used by source="auto" when the S&P 500 file is not on this machine.
 SUBSTITUTE_TICKER = "AAPL"
 _SP500_ALIASES = {"SP500", "^GSPC", "GSPC", "S&P500"}
-TARGETS = ("price", "log_return")
 PROVIDERS = ("auto", "yfinance")
-MISSING = ("drop", "ffill")
+MISSING = ("raise", "drop", "ffill")
+OHLCV = ("open", "high", "low", "close", "volume")
+# Weekends and holidays leave up to a few days between trading days (the longest in the
+# S&P 500 file, the 1933 bank holiday, is 12); a longer hole means missing data.
+MAX_GAP_DAYS = 14
 
 
-@dataclasses.dataclass
-class StockData(ArraySplits):
-    """Scaled forecasting windows, their dates, the scaler, and what the series is.
+@dataclasses.dataclass(frozen=True)
+class PriceSeries:
+    """A clean daily price series and what it is.
 
     Attributes:
-        train: shuffled `tf.data.Dataset` of `(x (lookback, 1), y (horizon,))` batches.
-        validation: the same, in time order.
-        test: the same, in time order.
-        x_train: float32 `(n, lookback, 1)` scaled inputs; likewise x_val, x_test.
-        y_train: float32 `(n, horizon)` scaled targets; likewise y_val, y_test.
-        dates: `{split: datetime64 (n,)}` date of each window's first target day.
-        split_dates: `{split: (first day, last day)}` of the rows each split was cut from.
-        last_price: `{split: (n,)}` price on each window's last input day ("today").
-        target_prices: `{split: (n, horizon)}` true prices on the target days.
-        scaler: `StandardScaler` fitted on the training split's values only.
-        prices: the clean daily price series (DatetimeIndex).
-        ticker: what was loaded ("AAPL", "SP500", a CSV name, "synthetic").
-        target: "price" or "log_return".
-        lookback: input days per window.
-        horizon: target days per window.
+        prices: float64 `pd.Series` of positive prices on a sorted, unique DatetimeIndex
+            named "date"; one row per trading day (days off are not invented).
+        ticker: what was loaded ("AAPL", "SP500", a CSV's name, "synthetic").
         source: "real", or "offline" for the synthetic fallback.
-        units: what one price is: "index points" (S&P 500), "USD" (bokeh-sampledata
-            stocks), "price" (a CSV or yfinance), "synthetic price units".
-        label: one line for titles and printouts, e.g. "S&P 500 index (^GSPC), daily close".
+        units: what one price is: "index points", "USD", "price", "synthetic price units".
+        label: one line for titles and printouts.
+        ohlcv: float64 open, high, low, close, volume on the same dates, when the source
+            has all five columns (as read: a value may be missing or zero, e.g. the
+            S&P 500's volume before 1950); else None. Open/high/low/close may be
+            unadjusted while `prices` is adjusted: only ratios within one day are meaningful.
     """
 
-    dates: dict[str, np.ndarray]
-    split_dates: dict[str, tuple[pd.Timestamp, pd.Timestamp]]
-    last_price: dict[str, np.ndarray]
-    target_prices: dict[str, np.ndarray]
-    scaler: StandardScaler
     prices: pd.Series
     ticker: str
-    target: str
-    lookback: int
-    horizon: int
     source: str
     units: str
     label: str
+    ohlcv: pd.DataFrame | None = None
 
-    def to_prices(self, y_scaled, split: str) -> np.ndarray:
-        """Scaled model outputs `(n, horizon)` of `split` back to prices.
+    @property
+    def has_ohlcv(self) -> bool:
+        return self.ohlcv is not None
 
-        Prices: undo the scaling. Log returns: undo the scaling, then compound from the
-        window's last price, `p_{t+k} = p_t * exp(r_{t+1} + ... + r_{t+k})`.
-
-        Example:
-            >>> np.allclose(data.to_prices(data.y_test, "test"), data.target_prices["test"])
-            True
-        """
-        _check_split(split)
-        values = np.asarray(y_scaled, dtype="float64")
-        values = values.reshape(len(values), -1)
-        unscaled = self.scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
-        if self.target == "price":
-            return unscaled
-        return self.last_price[split][:, None] * np.exp(np.cumsum(unscaled, axis=1))
-
-    def metrics(self, y_scaled, split: str) -> dict[str, float]:
-        """MAE and RMSE, in price units, of scaled model outputs for `split`."""
-        return _errors(self.to_prices(y_scaled, split), self.target_prices[split])
+    def between(self, start=None, end=None) -> PriceSeries:
+        """The same series restricted to `start`..`end` (dates or strings, both included)."""
+        if start is None and end is None:
+            return self
+        ohlcv = None if self.ohlcv is None else self.ohlcv.loc[start:end]
+        return dataclasses.replace(self, prices=self.prices.loc[start:end], ohlcv=ohlcv)
 
 
-def _check_split(split: str) -> None:
-    if split not in SPLITS:
-        raise ValueError(
-            f"Received an invalid value for argument `split`, expected one of {SPLITS}, "
-            f"received split={split!r}")
-
-
-def _errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
-    error = np.asarray(predicted, dtype="float64") - np.asarray(actual, dtype="float64")
-    if error.size == 0:
-        return {"mae": float("nan"), "rmse": float("nan")}
-    return {"mae": float(np.mean(np.abs(error))), "rmse": float(np.sqrt(np.mean(error**2)))}
-
-
-# === Reading prices ===
+# === Checking a table of prices ===
 
 
 def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
@@ -144,55 +106,173 @@ def _normalise_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _clean_series(frame: pd.DataFrame, column: str | None, missing: str, label: str
-                  ) -> pd.Series:
-    frame = _normalise_columns(frame)
+def _shown_dates(dates) -> str:
+    dates = [str(pd.Timestamp(d).date()) for d in dates]
+    return ", ".join(dates[:3]) + (f" and {len(dates) - 3} more" if len(dates) > 3 else "")
+
+
+def _checked_dates(frame: pd.DataFrame, label: str) -> pd.DatetimeIndex:
     if "date" not in frame.columns:
-        raise ValueError(f"{label} has no Date column; columns are {list(frame.columns)}")
+        raise ValueError(
+            f"{label} has no date column: expected a column named 'Date' (any case); "
+            f"received columns {list(frame.columns)}")
+    dates = pd.to_datetime(frame["date"], errors="coerce", format="mixed")
+    unreadable = frame["date"][dates.isna()]
+    if len(unreadable):
+        raise ValueError(
+            f"{label}: {len(unreadable)} date(s) cannot be read as dates, e.g. "
+            f"{unreadable.astype(str).tolist()[:3]}; expected one date per row such as "
+            "2020-01-31")
+    dates = pd.DatetimeIndex(dates)
+    repeated = dates[dates.duplicated()].unique()
+    if len(repeated):
+        raise ValueError(
+            f"{label}: {len(repeated)} date(s) appear more than once ({_shown_dates(repeated)}); "
+            "expected one row per trading day")
+    steps = np.diff(dates.asi8)
+    if (steps < 0).any():
+        row = int(np.argmax(steps < 0)) + 1
+        raise ValueError(
+            f"{label}: dates must increase from row to row (oldest first); row {row} "
+            f"({_shown_dates([dates[row]])}) comes after {_shown_dates([dates[row - 1]])}. "
+            "Sort the file by date, oldest first (files saved newest first are common), "
+            "and read it again")
+    return dates
+
+
+def _checked_values(frame: pd.DataFrame, column: str, dates: pd.DatetimeIndex,
+                    missing: str, label: str) -> pd.Series:
+    # Yahoo writes "null" for missing quotes; anything non-numeric counts as missing.
+    values = pd.Series(pd.to_numeric(frame[column], errors="coerce").to_numpy("float64"),
+                       index=dates, name=column)
+    non_positive = values[values <= 0]
+    if len(non_positive):
+        raise ValueError(
+            f"{label}: {len(non_positive)} price(s) in column {column!r} are zero or negative "
+            f"(on {_shown_dates(non_positive.index)}); expected prices > 0")
+    gaps = values[values.isna()]
+    if len(gaps) and missing == "raise":
+        raise ValueError(
+            f"{label}: {len(gaps)} missing price(s) (empty, NaN or text such as 'null') in "
+            f"column {column!r}, on {_shown_dates(gaps.index)}; pass missing='drop' to leave "
+            "those days out or missing='ffill' to repeat the previous price")
+    if missing == "ffill":
+        values = values.ffill()
+    values = values.dropna()
+    if len(gaps):
+        logger.info("%s: %d missing %s value(s) %s.", label, len(gaps), column,
+                    "forward-filled" if missing == "ffill" else "dropped")
+    values.index.name = "date"
+    return values
+
+
+def _checked_gaps(prices: pd.Series, max_gap_days: int, label: str) -> None:
+    if len(prices) < 2:
+        return
+    days = np.diff(prices.index.values).astype("timedelta64[D]").astype(int)
+    if days.max() > max_gap_days:
+        row = int(np.argmax(days))
+        raise ValueError(
+            f"{label}: a gap of {int(days[row])} calendar days between "
+            f"{_shown_dates(prices.index[row:row + 2]).replace(', ', ' and ')}; weekends and "
+            f"holidays are normal, but more than max_gap_days={max_gap_days} days without a "
+            "price means missing data (one 'daily' return would span the whole gap). Fill "
+            "the file, start after the gap, or raise `max_gap_days`")
+
+
+def _ohlcv(frame: pd.DataFrame, prices: pd.Series) -> pd.DataFrame | None:
+    if not set(OHLCV) <= set(frame.columns):
+        return None
+    table = frame.loc[:, list(OHLCV)].apply(pd.to_numeric, errors="coerce")
+    # Kept as read: the windowing checks the rows it uses (old rows often lack a volume).
+    return table.astype("float64").loc[prices.index]
+
+
+def _series_from_table(frame: pd.DataFrame, *, column: str | None, missing: str,
+                       max_gap_days: int, label: str) -> tuple[pd.Series, pd.DataFrame | None]:
+    check_choice(missing, MISSING, "missing")
+    check_number(max_gap_days, "max_gap_days", low=1, integer=True)
+    frame = _normalise_columns(frame)
+    dates = _checked_dates(frame, label)
     if column is None:
         column = "adj_close" if "adj_close" in frame.columns else "close"
+        if column not in frame.columns:
+            raise ValueError(
+                f"{label} has no price column: expected 'Close' or 'Adj Close' (any case), or "
+                f"name one with `column=`; received columns {list(frame.columns)}")
     column = column.strip().lower().replace(" ", "_")
     if column not in frame.columns:
-        raise ValueError(
-            f"Received an invalid value for argument `column`: {label} has no {column!r} "
-            f"column; columns are {list(frame.columns)}")
-    dates = pd.to_datetime(frame["date"], errors="coerce")
-    # Yahoo writes "null" for missing quotes; anything non-numeric counts as missing.
-    values = pd.to_numeric(frame[column], errors="coerce")
-    values = values.where(values > 0)
-    series = pd.Series(values.to_numpy(dtype="float64"), index=pd.DatetimeIndex(dates),
-                       name=column)
-    series = series[series.index.notna()].sort_index()
-    series = series[~series.index.duplicated(keep="last")]
-    gaps = int(series.isna().sum())
-    if missing == "ffill":
-        series = series.ffill()
-    series = series.dropna()
-    if gaps:
-        logger.info("%s: %d missing or non-positive %s value(s) %s.", label, gaps, column,
-                    "forward-filled" if missing == "ffill" else "dropped")
-    series.index.name = "date"
-    return series
+        raise invalid("column", f"a column of {label} (one of {list(frame.columns)})", column)
+    prices = _checked_values(frame, column, dates, missing, label)
+    _checked_gaps(prices, max_gap_days, label)
+    return prices, _ohlcv(frame.set_index(dates), prices)
+
+
+# === Sources ===
+
+
+def price_series_from_csv(
+    path_or_buffer,
+    *,
+    column: str | None = None,
+    missing: str = "raise",
+    max_gap_days: int = MAX_GAP_DAYS,
+    name: str | None = None,
+) -> PriceSeries:
+    """The reader's own CSV of daily prices as a checked `PriceSeries` (see `read_price_csv`).
+
+    Args:
+        path_or_buffer: a path, or anything `pandas.read_csv` reads (e.g. `io.StringIO`).
+        column: price column; default "adj_close" when present, else "close".
+        missing: "raise" (default), "drop" or "ffill" for missing prices.
+        max_gap_days: the most calendar days allowed between two consecutive rows.
+        name: the ticker to show; default the file's name.
+
+    Returns:
+        `PriceSeries` with `source="real"`, `units="price"`, and `ohlcv` when the file has
+        Open, High, Low, Close and Volume.
+    """
+    shown = os.fspath(path_or_buffer) if isinstance(path_or_buffer, (str, os.PathLike)) \
+        else "the CSV"
+    prices, ohlcv = _series_from_table(pd.read_csv(path_or_buffer), column=column,
+                                       missing=missing, max_gap_days=max_gap_days, label=shown)
+    ticker = name or (os.path.splitext(os.path.basename(shown))[0] if shown != "the CSV"
+                      else "CSV")
+    return PriceSeries(prices, ticker=ticker, source=REAL, units="price",
+                       label=f"{ticker} daily {_describe(prices)} ({shown})", ohlcv=ohlcv)
 
 
 def read_price_csv(
-    path: str | os.PathLike,
+    path_or_buffer,
     *,
     column: str | None = None,
-    missing: str = "drop",
+    missing: str = "raise",
+    max_gap_days: int = MAX_GAP_DAYS,
 ) -> pd.Series:
     """A clean daily price series from a CSV with `Date` and `Close` columns.
 
-    Column names are matched case-insensitively ("Adj Close" == "adj_close"). Rows are
-    sorted by date, duplicate dates keep the last row, unparseable dates are dropped, and
-    missing, non-numeric ("null") or non-positive prices are dropped or forward-filled.
-    Days absent from the file (weekends, holidays, gaps) are not invented: one row is one
-    trading day.
+    Column names match case-insensitively ("Adj Close" == "adj_close"). The file is
+    checked, never silently repaired; a `ValueError` names what is wrong when:
+
+    - there is no date column, or no price column (or `column` names none);
+    - a date cannot be read, a date is repeated, or the dates do not increase (the file
+      is not sorted for you: a reversed or shuffled file is said to be so);
+    - a price is zero or negative;
+    - a price is missing (empty, NaN, or text such as Yahoo's "null"), unless
+      `missing="drop"` leaves those days out or `missing="ffill"` repeats the last price;
+    - two consecutive rows are more than `max_gap_days` calendar days apart. Days without
+      a row are normal (weekends, holidays: one row is one trading day, nothing is
+      invented); a longer hole is missing data, which would turn into one huge "daily"
+      return.
+
+    Whether the series is long enough is decided by the windowing, which knows the
+    lookback and horizon (`window_series` says how many days are needed).
 
     Args:
-        path: the CSV file.
+        path_or_buffer: a path, or anything `pandas.read_csv` reads.
         column: price column; default "adj_close" when present, else "close".
-        missing: "drop" or "ffill" for missing prices.
+        missing: "raise", "drop" or "ffill" for missing prices.
+        max_gap_days: the most calendar days allowed between two consecutive rows.
 
     Returns:
         float64 `pd.Series` on a sorted, unique DatetimeIndex named "date".
@@ -201,19 +281,12 @@ def read_price_csv(
         >>> read_price_csv("sp500_daily_1927_2023.csv").iloc[0]
         17.65999984741211
     """
-    _check_missing(missing)
-    return _clean_series(pd.read_csv(path), column, missing, str(path))
+    return price_series_from_csv(path_or_buffer, column=column, missing=missing,
+                                 max_gap_days=max_gap_days).prices
 
 
 def _describe(series: pd.Series) -> str:
     return {"adj_close": "adjusted close", "close": "close"}.get(series.name, str(series.name))
-
-
-def _check_missing(missing: str) -> None:
-    if missing not in MISSING:
-        raise ValueError(
-            f"Received an invalid value for argument `missing`, expected one of {MISSING}, "
-            f"received missing={missing!r}")
 
 
 def bokeh_tickers() -> tuple[str, ...]:
@@ -224,13 +297,27 @@ def bokeh_tickers() -> tuple[str, ...]:
     return tuple(sorted(pd.read_csv(path, usecols=["Ticker"])["Ticker"].unique()))
 
 
-def _read_bokeh(ticker: str, column: str | None, missing: str) -> pd.Series:
+def _bokeh(ticker: str, column: str | None) -> PriceSeries:
     frame = pd.read_csv(registry.download("bokeh_stocks"))
-    frame = frame[frame["Ticker"] == ticker]
-    return _clean_series(frame, column, missing, f"bokeh-sampledata {ticker}")
+    label = f"bokeh-sampledata {ticker}"
+    prices, ohlcv = _series_from_table(frame[frame["Ticker"] == ticker], column=column,
+                                       missing="raise", max_gap_days=MAX_GAP_DAYS, label=label)
+    return PriceSeries(prices, ticker=ticker, source=REAL, units="USD", ohlcv=ohlcv,
+                       label=f"{ticker} daily {_describe(prices)} in USD (bokeh-sampledata)")
 
 
-def _read_yfinance(ticker: str, column: str | None, missing: str, start, end) -> pd.Series:
+def _sp500(column: str | None, origin, file_hash, cache_dir) -> PriceSeries:
+    def read(path):
+        return _series_from_table(pd.read_csv(path), column=column, missing="raise",
+                                  max_gap_days=MAX_GAP_DAYS, label=str(path))
+
+    prices, ohlcv = registry.read_dataset_file("sp500", read, origin=origin,
+                                               file_hash=file_hash, cache_dir=cache_dir)
+    return PriceSeries(prices, ticker=SP500, source=REAL, units="index points", ohlcv=ohlcv,
+                       label=f"S&P 500 index (^GSPC), daily {_describe(prices)}")
+
+
+def _yfinance(ticker: str, column: str | None, start, end) -> PriceSeries:
     try:
         import yfinance
     except ImportError as error:
@@ -242,7 +329,10 @@ def _read_yfinance(ticker: str, column: str | None, missing: str, start, end) ->
         raise DataUnavailableError(f"yfinance returned no prices for {ticker!r}")
     frame = frame.reset_index()
     frame["Date"] = pd.to_datetime(frame["Date"]).dt.tz_localize(None)
-    return _clean_series(frame, column or "close", missing, f"yfinance {ticker}")
+    prices, ohlcv = _series_from_table(frame, column=column or "close", missing="drop",
+                                       max_gap_days=MAX_GAP_DAYS, label=f"yfinance {ticker}")
+    return PriceSeries(prices, ticker=ticker, source=REAL, units="price", ohlcv=ohlcv,
+                       label=f"{ticker} daily close (Yahoo Finance)")
 
 
 def synthetic_prices(
@@ -288,118 +378,41 @@ def synthetic_prices(
     return pd.Series(prices, index=index, name="close")
 
 
-# === Windows ===
-
-
-def _windows(values: np.ndarray, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
-    view = np.lib.stride_tricks.sliding_window_view(values, lookback + horizon)
-    return view[:, :lookback], view[:, lookback:]
-
-
-def _build(prices: pd.Series, *, ticker, source, units, label, target, lookback, horizon,
-           validation_fraction, test_fraction, batch_size, seed, shuffle) -> StockData:
-    price_values = prices.to_numpy(dtype="float64")
-    day_index = prices.index.to_numpy()
-    if target == "price":
-        values, value_prices, value_dates = price_values, price_values, day_index
-    else:
-        # r_t = log(p_t / p_{t-1}) belongs to day t; day 0 has no return.
-        values = np.diff(np.log(price_values))
-        value_prices, value_dates = price_values[1:], day_index[1:]
-    counts = split_counts(len(values), validation_fraction, test_fraction)
-    bounds = np.cumsum((0,) + counts)
-    need = lookback + horizon
-    for split, count in zip(SPLITS, counts):
-        if count < need and (split == "train" or count > 0):
-            raise ValueError(
-                f"The {split} split has {count} days but lookback + horizon = {need} are "
-                f"needed for one window ({len(values)} days in all); reduce `lookback` or "
-                f"`horizon`, or change the split fractions")
-
-    scaler = StandardScaler().fit(values[bounds[0]:bounds[1]].reshape(-1, 1))
-    scaled = scaler.transform(values.reshape(-1, 1)).ravel()
-    x, y, dates, spans, last, truth = {}, {}, {}, {}, {}, {}
-    for split, start, stop in zip(SPLITS, bounds[:-1], bounds[1:]):
-        spans[split] = ((pd.Timestamp(value_dates[start]), pd.Timestamp(value_dates[stop - 1]))
-                        if stop > start else (pd.NaT, pd.NaT))
-        if stop - start < need:
-            x[split] = np.zeros((0, lookback, 1), dtype="float32")
-            y[split] = np.zeros((0, horizon), dtype="float32")
-            dates[split] = np.array([], dtype="datetime64[ns]")
-            last[split], truth[split] = np.zeros(0), np.zeros((0, horizon))
-            continue
-        inputs, targets = _windows(scaled[start:stop], lookback, horizon)
-        x[split] = inputs[..., None].astype("float32")
-        y[split] = targets.astype("float32")
-        anchors = start + lookback - 1 + np.arange(len(inputs))  # "today" of each window
-        dates[split] = value_dates[anchors + 1]
-        last[split] = value_prices[anchors]
-        truth[split] = value_prices[anchors[:, None] + 1 + np.arange(horizon)]
-    return StockData(
-        train=make_dataset(x["train"], y["train"], batch_size=batch_size, shuffle=shuffle,
-                           seed=seed),
-        validation=make_dataset(x["validation"], y["validation"], batch_size=batch_size),
-        test=make_dataset(x["test"], y["test"], batch_size=batch_size),
-        x_train=x["train"], y_train=y["train"], x_val=x["validation"], y_val=y["validation"],
-        x_test=x["test"], y_test=y["test"], dates=dates, split_dates=spans, last_price=last,
-        target_prices=truth, scaler=scaler, prices=prices, ticker=ticker, target=target,
-        lookback=lookback, horizon=horizon, source=source, units=units, label=label)
-
-
-def load_stocks(
+def load_price_series(
     ticker: str = SP500,
     *,
     source: str = "auto",
-    csv_path: str | os.PathLike | None = None,
     provider: str = "auto",
     column: str | None = None,
     start: str | None = None,
     end: str | None = None,
-    target: str = "price",
-    lookback: int = 30,
-    horizon: int = 1,
-    validation_fraction: float = 0.15,
-    test_fraction: float = 0.15,
-    batch_size: int = 32,
-    seed: int = 0,
-    shuffle: bool = True,
-    missing: str = "drop",
     num_days: int = 2520,
+    seed: int = 0,
     origin: str | None = None,
     file_hash: str | None = None,
     cache_dir: str | os.PathLike | None = None,
-) -> StockData:
-    """Daily prices cut into (lookback -> horizon) windows, split by time, scaled on train.
+) -> PriceSeries:
+    """A real daily price series by name, or the labelled synthetic fallback.
 
     Args:
         ticker: "SP500" (a data folder or the cache), "AAPL", "GOOG", "IBM", "MSFT"
-            (bokeh-sampledata, offline), or any symbol with `provider="yfinance"`. Only a
-            label with `csv_path`.
+            (bokeh-sampledata, offline), or any symbol with `provider="yfinance"`.
         source: "real" (the prices asked for, or an error), "offline" (`synthetic_prices`
             only), or "auto": real when available (for "SP500" without a local copy, the
             real AAPL prices of bokeh-sampledata, with a logged warning), else the
-            synthetic fallback with a logged warning. `StockData.source` says which.
-        csv_path: read this CSV (Date and Close columns) instead.
+            synthetic fallback with a logged warning. `PriceSeries.source` says which.
         provider: "auto" (bokeh-sampledata / shared CSV) or "yfinance" (online, optional).
         column: price column; default "adj_close" when present (split-adjusted), else "close".
         start: first date kept, e.g. "2005-01-01".
         end: last date kept.
-        target: "price" or "log_return" (`log(p_t / p_{t-1})`, stationary and scale-free).
-        lookback: input days per window.
-        horizon: days predicted per window.
-        validation_fraction: share of days (after training days) for validation.
-        test_fraction: share of the last days for test.
-        batch_size: batch size of the datasets.
-        seed: shuffling seed of the training dataset (and of the fallback series).
-        shuffle: shuffle the training windows (they are independent samples).
-        missing: "drop" or "ffill" for missing prices in a CSV.
         num_days: length of the synthetic fallback series.
+        seed: seed of the synthetic fallback series.
         origin: URL to download the S&P 500 CSV from (it has no canonical public URL).
         file_hash: sha256 of the S&P 500 CSV (default: the registry's pin).
         cache_dir: cache folder.
 
     Returns:
-        `StockData`.
+        `PriceSeries`.
 
     Raises:
         ValueError: a bad argument, naming it (e.g. unknown ticker, listing those available).
@@ -407,81 +420,73 @@ def load_stocks(
         DataUnavailableError: source="real" and the prices are unavailable.
 
     Example:
-        >>> data = load_stocks("IBM", lookback=20)
-        >>> data.x_train.shape[1:], data.source, data.units
-        ((20, 1), 'real', 'USD')
+        >>> series = load_price_series("IBM")
+        >>> series.source, series.units, series.has_ohlcv
+        ('real', 'USD', True)
     """
     check_source(source)
-    check_positive_int(lookback, "lookback")
-    check_positive_int(horizon, "horizon")
-    check_positive_int(batch_size, "batch_size")
+    check_choice(provider, PROVIDERS, "provider")
     check_positive_int(num_days, "num_days")
-    check_fractions(validation_fraction, test_fraction)
-    _check_missing(missing)
-    if target not in TARGETS:
-        raise ValueError(
-            f"Received an invalid value for argument `target`, expected one of {TARGETS}, "
-            f"received target={target!r}")
-    if provider not in PROVIDERS:
-        raise ValueError(
-            f"Received an invalid value for argument `provider`, expected one of {PROVIDERS}, "
-            f"received provider={provider!r}")
     name = str(ticker).upper()
-    if csv_path is None and provider == "auto" and source != "offline":
+    if provider == "auto" and source != "offline":
         available = bokeh_tickers()
         if name not in available and name not in _SP500_ALIASES:
             raise ValueError(
-                f"Received an invalid value for argument `ticker`: {ticker!r} is not available "
-                f"offline; available: {', '.join(available + (SP500,))}. Use csv_path= for "
-                "your own CSV or provider='yfinance' to download any symbol")
-    options = dict(target=target, lookback=lookback, horizon=horizon, batch_size=batch_size,
-                   validation_fraction=validation_fraction, test_fraction=test_fraction,
-                   seed=seed, shuffle=shuffle)
+                f"Argument `ticker` must be a series available offline ("
+                f"{', '.join(available + (SP500,))}); received ticker={ticker!r}. Use "
+                "price_series_from_csv for your own CSV or provider='yfinance' to download "
+                "any symbol")
 
-    def window(series: pd.Series) -> pd.Series:
-        return series.loc[start:end] if (start or end) else series
-
-    def bokeh(symbol: str) -> StockData:
-        series = _read_bokeh(symbol, column, missing)
-        return _build(window(series), ticker=symbol, source=REAL, units="USD",
-                      label=f"{symbol} daily {_describe(series)} in USD (bokeh-sampledata)",
-                      **options)
-
-    def sp500() -> StockData:
-        series = registry.read_dataset_file(
-            "sp500", lambda path: read_price_csv(path, column=column, missing=missing),
-            origin=origin, file_hash=file_hash, cache_dir=cache_dir)
-        return _build(window(series), ticker=SP500, source=REAL, units="index points",
-                      label=f"S&P 500 index (^GSPC), daily {_describe(series)}", **options)
-
-    def real() -> StockData:
-        if csv_path is not None:
-            series = read_price_csv(csv_path, column=column, missing=missing)
-            return _build(window(series), ticker=name, source=REAL, units="price",
-                          label=f"{name} daily {_describe(series)} ({os.fspath(csv_path)})",
-                          **options)
+    def real() -> PriceSeries:
         if provider == "yfinance":
-            series = _read_yfinance(name, column, missing, start, end)
-            return _build(window(series), ticker=name, source=REAL, units="price",
-                          label=f"{name} daily close (Yahoo Finance)", **options)
+            return _yfinance(name, column, start, end)
         if name not in _SP500_ALIASES:
-            return bokeh(name)
+            return _bokeh(name, column)
         if source == "real":
-            return sp500()
+            return _sp500(column, origin, file_hash, cache_dir)
         try:
-            return sp500()
+            return _sp500(column, origin, file_hash, cache_dir)
         except DataUnavailableError as error:
             logger.warning(
                 "The S&P 500 file is not on this machine, so the real %s daily prices of "
                 "bokeh-sampledata are used instead (pass source='real' to make this an "
                 "error). Reason: %s", SUBSTITUTE_TICKER, error)
-            return bokeh(SUBSTITUTE_TICKER)
+            return _bokeh(SUBSTITUTE_TICKER, column)
 
-    def offline() -> StockData:
-        series = window(synthetic_prices(num_days, seed=seed))
-        return _build(series, ticker="synthetic", source=OFFLINE,
-                      units="synthetic price units",
-                      label="synthetic prices (geometric Brownian motion), NOT real data",
-                      **options)
+    def offline() -> PriceSeries:
+        return PriceSeries(synthetic_prices(num_days, seed=seed), ticker="synthetic",
+                           source=OFFLINE, units="synthetic price units",
+                           label="synthetic prices (geometric Brownian motion), NOT real data")
 
-    return choose(source, f"stock prices ({ticker})", real, offline)
+    return choose(source, f"stock prices ({ticker})", real, offline).between(start, end)
+
+
+_SERIES_OPTIONS = ("source", "provider", "column", "start", "end", "num_days", "origin",
+                   "file_hash", "cache_dir")
+
+
+def load_stocks(ticker: str = SP500, *, csv_path=None, **options) -> StockData:
+    """`load_price_series` (or `price_series_from_csv` with `csv_path`), then `window_series`.
+
+    A shortcut for the two steps: each keyword goes to the step that names it
+    (`seed` to both), e.g. `load_stocks("IBM", start="2005", lookback=20, horizon=5)`.
+
+    Example:
+        >>> data = load_stocks("IBM", lookback=20)
+        >>> data.x_train.shape[1:], data.source, data.units
+        ((20, 1), 'real', 'USD')
+    """
+    series_options = {key: options.pop(key) for key in _SERIES_OPTIONS if key in options}
+    if csv_path is None:
+        series = load_price_series(ticker, seed=options.get("seed", 0), **series_options)
+    else:
+        column, start, end = (series_options.pop(key, None) for key in ("column", "start", "end"))
+        missing = options.pop("missing", "raise")
+        if series_options:
+            raise ValueError(
+                f"Arguments {sorted(series_options)} choose a named series; with `csv_path` "
+                f"only column, missing, start and end apply; received csv_path={csv_path!r}")
+        series = price_series_from_csv(csv_path, column=column, missing=missing,
+                                       name=None if ticker == SP500 else ticker
+                                       ).between(start, end)
+    return window_series(series, **options)

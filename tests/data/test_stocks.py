@@ -1,5 +1,6 @@
-"""Stock windows: CSV cleaning, chronological splits, train-only scaler, real data by default."""
+"""Price series: the reader's CSV checked with clear errors, the named sources, the fallback."""
 
+import io
 import logging
 import os
 import pathlib
@@ -14,133 +15,169 @@ from tiny_files import sha256, write_prices_csv
 
 import rnn_tf
 from rnn_tf.data import CorruptDataError, DataUnavailableError, registry
-from rnn_tf.data.stocks import bokeh_tickers, load_stocks, read_price_csv, synthetic_prices
+from rnn_tf.data.stocks import (
+    PriceSeries,
+    bokeh_tickers,
+    load_price_series,
+    load_stocks,
+    price_series_from_csv,
+    read_price_csv,
+    synthetic_prices,
+    window_series,
+)
 
 
-def test_csv_with_missing_days_nan_rows_duplicates_and_disorder(tmp_path):
-    path = tmp_path / "prices.csv"
-    path.write_text(
-        "Date,Close\n"
-        "2020-01-08,13.0\n"       # out of order
-        "2020-01-02,10.0\n"
-        "2020-01-03,\n"           # empty price
-        "2020-01-06,null\n"       # Yahoo's missing marker
-        "2020-01-07,12.0\n"
-        "2020-01-07,12.5\n"       # duplicate date: the last row wins
-        "not a date,99.0\n"
-        "2020-01-09,-1\n"         # impossible price
-        "2020-01-13,14.0\n",      # 10th (Friday) missing: days are not invented
-        encoding="utf-8")
-    series = read_price_csv(path)
-    assert series.index.is_monotonic_increasing and series.index.is_unique
-    assert series.index.strftime("%m-%d").tolist() == ["01-02", "01-07", "01-08", "01-13"]
-    assert series.tolist() == [10.0, 12.5, 13.0, 14.0]
-    filled = read_price_csv(path, missing="ffill")
-    assert filled.loc["2020-01-03"] == 10.0 and filled.loc["2020-01-06"] == 10.0
-    assert filled.loc["2020-01-09"] == 13.0
+def csv(text: str) -> io.StringIO:
+    return io.StringIO(text)
 
 
-def test_csv_columns_match_case_insensitively_and_prefer_adjusted_close(tmp_path):
-    path = tmp_path / "p.csv"
-    path.write_text("date, CLOSE ,Adj Close\n2020-01-02,10,5\n2020-01-03,11,6\n")
-    assert read_price_csv(path).tolist() == [5.0, 6.0]
-    assert read_price_csv(path, column="Close").tolist() == [10.0, 11.0]
-    with pytest.raises(ValueError, match="argument `column`.*'open'"):
-        read_price_csv(path, column="open")
+GOOD = "Date,Close\n2020-01-02,10.0\n2020-01-03,11.0\n2020-01-06,12.0\n"
 
 
-@pytest.mark.parametrize("target", ["price", "log_return"])
-def test_splits_are_chronological_with_no_shared_days(target):
-    data = load_stocks("AAPL", target=target, lookback=20, horizon=3)
-    assert data.source == "real" and data.ticker == "AAPL"
-    spans = data.split_dates
-    assert spans["train"][1] < spans["validation"][0] <= spans["validation"][1] < spans["test"][0]
-    assert data.dates["train"].max() < data.dates["validation"].min()
-    assert data.dates["validation"].max() < data.dates["test"].min()
-    # every target day of a split lies inside that split's own span
-    for split in ("train", "validation", "test"):
-        assert data.dates[split].min() >= np.datetime64(spans[split][0])
-        assert data.dates[split].max() <= np.datetime64(spans[split][1])
+# === The reader's own CSV: each problem has its own clear error ===
 
 
-def test_scaler_saw_the_training_prices_only():
-    data = load_stocks("IBM", lookback=10)
-    train = data.prices.loc[data.split_dates["train"][0]:data.split_dates["train"][1]]
-    np.testing.assert_allclose(data.scaler.mean_, [train.mean()])
-    np.testing.assert_allclose(data.scaler.scale_, [train.std(ddof=0)])
-    assert abs(data.x_train.mean()) < 0.1 and abs(data.x_test.mean()) > 0.1
+def test_a_clean_csv_reads_as_one_row_per_trading_day():
+    series = read_price_csv(csv(GOOD))
+    # the weekend between the 3rd and the 6th is no gap: days are not invented
+    assert series.index.strftime("%m-%d").tolist() == ["01-02", "01-03", "01-06"]
+    assert series.tolist() == [10.0, 11.0, 12.0] and series.index.name == "date"
 
 
-def test_scaler_saw_the_training_log_returns_only():
-    data = load_stocks("MSFT", target="log_return", lookback=10)
-    returns = np.log(data.prices).diff().dropna()
-    train = returns.loc[data.split_dates["train"][0]:data.split_dates["train"][1]]
-    np.testing.assert_allclose(data.scaler.mean_, [train.mean()])
-    np.testing.assert_allclose(data.scaler.scale_, [train.std(ddof=0)])
+def test_csv_without_a_date_column():
+    with pytest.raises(ValueError, match=r"no date column: expected a column named 'Date'.*"
+                                         r"received columns \['day', 'close'\]"):
+        read_price_csv(csv("Day,Close\n2020-01-02,10\n"))
 
 
-def test_today_and_target_prices_on_a_known_series(tmp_path):
-    path = write_prices_csv(tmp_path / "line.csv", np.arange(1.0, 101.0))
-    data = load_stocks(csv_path=path, lookback=5, horizon=3, validation_fraction=0.2,
-                       test_fraction=0.2)
-    # prices rise by 1 a day: the k-th target day is k above "today"
-    for split in ("train", "validation", "test"):
-        np.testing.assert_allclose(data.target_prices[split],
-                                   data.last_price[split][:, None] + np.arange(1, 4))
-    # so "tomorrow = today", scored like a model, is off by 1, 2, 3 over the horizon
-    naive = np.repeat(data.last_price["test"][:, None], 3, axis=1)
-    scaled = data.scaler.transform(naive.reshape(-1, 1)).reshape(naive.shape)
-    assert data.metrics(scaled, "test")["mae"] == pytest.approx(2.0)
-    assert data.metrics(scaled, "test")["rmse"] == pytest.approx(np.sqrt(14 / 3))
-    assert not hasattr(data, "baseline_metrics")  # the baseline is the notebook's lesson
+def test_csv_without_a_price_column():
+    with pytest.raises(ValueError, match=r"no price column: expected 'Close' or 'Adj Close'.*"
+                                         r"received columns \['date', 'open'\]"):
+        read_price_csv(csv("Date,Open\n2020-01-02,10\n"))
 
 
-@pytest.mark.parametrize("target", ["price", "log_return"])
-def test_to_prices_inverts_scaling(target):
-    data = load_stocks("GOOG", target=target, horizon=4)
-    for split in ("train", "test"):
-        np.testing.assert_allclose(data.to_prices(getattr(data, f"y_{split}"), split),
-                                   data.target_prices[split], rtol=1e-5)
-    assert data.metrics(data.y_test, "test")["mae"] < 1e-3 * data.prices.mean()
+def test_csv_naming_a_column_it_does_not_have():
+    with pytest.raises(ValueError, match=r"Argument `column` must be a column of .*"
+                                         r"received column='volume'"):
+        read_price_csv(csv(GOOD), column="Volume")
 
 
-def test_windows_and_dataset_shapes():
-    data = load_stocks("MSFT", lookback=15, horizon=2, batch_size=8)
-    assert data.x_train.shape[1:] == (15, 1) and data.y_train.shape[1:] == (2,)
-    assert data.x_train.dtype == np.float32
-    x, y = next(iter(data.train))
-    assert x.shape == (8, 15, 1) and y.shape == (8, 2)
-    # consecutive validation windows overlap by all but one day
-    np.testing.assert_array_equal(data.x_val[1, :-1], data.x_val[0, 1:])
+def test_csv_with_unsorted_dates_is_refused_not_sorted():
+    text = "Date,Close\n2020-01-02,10\n2020-01-06,12\n2020-01-03,11\n"
+    with pytest.raises(ValueError, match=r"dates must increase.*row 2 \(2020-01-03\) comes "
+                                         r"after 2020-01-06.*oldest first"):
+        read_price_csv(csv(text))
+
+
+def test_csv_with_a_repeated_date():
+    text = "Date,Close\n2020-01-02,10\n2020-01-03,11\n2020-01-03,11.5\n"
+    with pytest.raises(ValueError, match=r"1 date\(s\) appear more than once \(2020-01-03\); "
+                                         r"expected one row per trading day"):
+        read_price_csv(csv(text))
+
+
+def test_csv_with_an_unreadable_date():
+    with pytest.raises(ValueError, match=r"1 date\(s\) cannot be read.*'not a date'"):
+        read_price_csv(csv("Date,Close\n2020-01-02,10\nnot a date,11\n"))
+
+
+def test_csv_with_a_gap_of_weeks_is_missing_data():
+    text = "Date,Close\n2020-01-02,10\n2020-01-03,11\n2020-02-03,12\n"
+    with pytest.raises(ValueError, match=r"a gap of 31 calendar days between 2020-01-03 and "
+                                         r"2020-02-03.*max_gap_days=14"):
+        read_price_csv(csv(text))
+    assert len(read_price_csv(csv(text), max_gap_days=31)) == 3
+
+
+def test_csv_with_missing_prices():
+    text = "Date,Close\n2020-01-02,10\n2020-01-03,\n2020-01-06,null\n2020-01-07,13\n"
+    with pytest.raises(ValueError, match=r"2 missing price\(s\).*column 'close', on "
+                                         r"2020-01-03, 2020-01-06; pass missing='drop'"):
+        read_price_csv(csv(text))
+
+
+def test_missing_prices_are_dropped_or_filled_only_when_asked():
+    text = "Date,Close\n2020-01-02,10\n2020-01-03,\n2020-01-06,null\n2020-01-07,13\n"
+    dropped = read_price_csv(csv(text), missing="drop")
+    assert dropped.index.strftime("%d").tolist() == ["02", "07"] and dropped.tolist() == [10, 13]
+    filled = read_price_csv(csv(text), missing="ffill")
+    assert filled.tolist() == [10.0, 10.0, 10.0, 13.0]
+    with pytest.raises(ValueError, match="Argument `missing` must be one of"):
+        read_price_csv(csv(text), missing="zero")
+
+
+def test_csv_with_a_non_positive_price():
+    text = "Date,Close\n2020-01-02,10\n2020-01-03,0\n2020-01-06,-1\n"
+    with pytest.raises(ValueError, match=r"2 price\(s\) in column 'close' are zero or negative "
+                                         r"\(on 2020-01-03, 2020-01-06\); expected prices > 0"):
+        read_price_csv(csv(text), missing="drop")  # a wrong price is not a missing one
+
+
+def test_csv_too_short_for_one_window_names_lookback_horizon_and_length():
+    series = price_series_from_csv(csv(GOOD + "2020-01-07,13\n"), name="mine")
+    with pytest.raises(ValueError, match=r"lookback \+ horizon = 3 \+ 2 = 5 days in each "
+                                         r"split, but mine daily close.*has 4 days \(3 "
+                                         r"log_return values"):
+        window_series(series, lookback=3, horizon=2)
+
+
+def test_csv_columns_match_case_insensitively_and_prefer_adjusted_close():
+    text = "date, CLOSE ,Adj Close\n2020-01-02,10,5\n2020-01-03,11,6\n"
+    assert read_price_csv(csv(text)).tolist() == [5.0, 6.0]
+    assert read_price_csv(csv(text), column="Close").tolist() == [10.0, 11.0]
+
+
+def test_csv_from_a_path_with_ohlcv_keeps_all_five_columns(tmp_path):
+    path = write_prices_csv(tmp_path / "mine.csv", np.arange(1.0, 11.0))
+    series = price_series_from_csv(path)
+    assert (series.ticker, series.source, series.units) == ("mine", "real", "price")
+    assert str(path) in series.label and series.has_ohlcv
+    assert list(series.ohlcv.columns) == ["open", "high", "low", "close", "volume"]
+    assert series.ohlcv.index.equals(series.prices.index)
+    assert not price_series_from_csv(csv(GOOD)).has_ohlcv
+
+
+def test_between_keeps_prices_and_ohlcv_aligned(tmp_path):
+    series = price_series_from_csv(write_prices_csv(tmp_path / "p.csv", np.arange(1.0, 31.0)))
+    part = series.between("2020-01-06", "2020-01-10")
+    assert len(part.prices) == 5 and part.ohlcv.index.equals(part.prices.index)
+    assert series.between() is series
+
+
+# === Named sources ===
+
+
+def test_bokeh_series_is_real_usd_with_ohlcv():
+    ibm = load_price_series("IBM")
+    assert (ibm.source, ibm.ticker, ibm.units) == ("real", "IBM", "USD")
+    assert ibm.label.startswith("IBM daily adjusted close") and ibm.has_ohlcv
+    assert ibm.prices.index.is_monotonic_increasing and (ibm.prices > 0).all()
+
+
+def test_start_and_end_cut_the_series():
+    series = load_price_series("MSFT", start="2005-01-01", end="2005-12-31")
+    assert series.prices.index[0].year == series.prices.index[-1].year == 2005
 
 
 def test_unknown_ticker_lists_the_available_ones():
-    with pytest.raises(ValueError, match="argument `ticker`.*AAPL, .*IBM.*MSFT.*SP500"):
-        load_stocks("TSLA")
+    with pytest.raises(ValueError, match="Argument `ticker`.*AAPL, .*IBM.*MSFT.*SP500"):
+        load_price_series("TSLA")
     assert {"AAPL", "GOOG", "IBM", "MSFT"} <= set(bokeh_tickers())
 
 
 @pytest.mark.parametrize("kwargs, argument", [
-    (dict(lookback=0), "lookback"), (dict(horizon=-1), "horizon"),
-    (dict(validation_fraction=0.5, test_fraction=0.5), "fraction"),
-    (dict(target="diff"), "target"), (dict(missing="zero"), "missing"),
     (dict(source="web"), "source"), (dict(provider="quandl"), "provider"),
-    (dict(batch_size=0), "batch_size"),
+    (dict(num_days=0), "num_days"),
 ])
-def test_bad_arguments_name_themselves(kwargs, argument):
+def test_bad_series_arguments_name_themselves(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
-        load_stocks("AAPL", **kwargs)
-
-
-def test_lookback_longer_than_a_split_is_explained():
-    with pytest.raises(ValueError, match="validation split has .* lookback"):
-        load_stocks(source="offline", num_days=200, lookback=40)
+        load_price_series("AAPL", **kwargs)
 
 
 def test_yfinance_is_optional_with_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "yfinance", None)  # import fails as if not installed
     with pytest.raises(ImportError, match="pip install yfinance"):
-        load_stocks("TSLA", source="real", provider="yfinance")
+        load_price_series("TSLA", source="real", provider="yfinance")
 
 
 def test_synthetic_prices_are_deterministic_and_labelled():
@@ -149,10 +186,22 @@ def test_synthetic_prices_are_deterministic_and_labelled():
     series = synthetic_prices(300, seed=4)
     assert (series > 0).all() and series.iloc[0] == 100.0
     assert isinstance(series.index, pd.DatetimeIndex) and series.index.dayofweek.max() < 5
-    first, second = load_stocks(source="offline", seed=2), load_stocks(source="offline", seed=2)
-    assert first.source == "offline" and first.ticker == "synthetic"
-    assert "NOT real" in first.label
-    np.testing.assert_array_equal(first.x_train, second.x_train)
+    offline = load_price_series(source="offline", seed=2, num_days=300)
+    assert (offline.source, offline.ticker) == ("offline", "synthetic")
+    assert "NOT real" in offline.label and not offline.has_ohlcv
+    np.testing.assert_array_equal(offline.prices, synthetic_prices(300, seed=2))
+
+
+def test_load_stocks_is_the_two_steps_composed(tmp_path):
+    composed = window_series(load_price_series("GOOG", start="2006"), lookback=12, horizon=3)
+    shortcut = load_stocks("GOOG", start="2006", lookback=12, horizon=3)
+    np.testing.assert_array_equal(shortcut.x_test, composed.x_test)
+    assert isinstance(load_price_series("GOOG"), PriceSeries)
+    path = write_prices_csv(tmp_path / "line.csv", np.arange(1.0, 101.0))
+    mine = load_stocks(csv_path=path, lookback=5)
+    assert mine.ticker == "line" and len(mine.prices) == 100
+    with pytest.raises(ValueError, match="with `csv_path` only column, missing, start and end"):
+        load_stocks(csv_path=path, provider="yfinance")
 
 
 @pytest.fixture
@@ -165,24 +214,26 @@ def served_csv(http_server):
 def test_sp500_download_and_cache_hit(served_csv, cache):
     url = served_csv.url("sp500_daily_1927_2023.csv")
     digest = sha256(served_csv.root / "sp500_daily_1927_2023.csv")
-    data = load_stocks("^GSPC", source="real", origin=url, file_hash=digest, cache_dir=cache)
-    assert data.ticker == "SP500" and data.source == "real" and len(data.prices) == 300
-    load_stocks("SP500", source="real", origin=url, file_hash=digest, cache_dir=cache)
+    series = load_price_series("^GSPC", source="real", origin=url, file_hash=digest,
+                               cache_dir=cache)
+    assert series.ticker == "SP500" and series.source == "real" and len(series.prices) == 300
+    load_price_series("SP500", source="real", origin=url, file_hash=digest, cache_dir=cache)
     assert served_csv.requests["sp500_daily_1927_2023.csv"] == 1
 
 
 def test_sp500_download_with_wrong_hash_is_removed(served_csv, cache):
     with pytest.raises(CorruptDataError):
-        load_stocks("SP500", source="real", origin=served_csv.url("sp500_daily_1927_2023.csv"),
-                    cache_dir=cache)  # the pinned hash is the real file's
+        load_price_series("SP500", source="real",
+                          origin=served_csv.url("sp500_daily_1927_2023.csv"),
+                          cache_dir=cache)  # the pinned hash is the real file's
     assert not (cache / "sp500_daily_1927_2023.csv").exists()
 
 
 def test_sp500_without_a_copy_real_fails_and_auto_uses_real_bokeh_prices(cache, caplog):
     with pytest.raises(DataUnavailableError, match="sp500_daily_1927_2023.csv"):
-        load_stocks("SP500", source="real", cache_dir=cache)
+        load_price_series("SP500", source="real", cache_dir=cache)
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
-        data = load_stocks(source="auto", cache_dir=cache)  # SP500 is the default
+        data = load_price_series(source="auto", cache_dir=cache)  # SP500 is the default
     assert (data.source, data.ticker, data.units) == ("real", "AAPL", "USD")
     assert "bokeh-sampledata" in data.label and "AAPL daily prices" in caplog.text
     assert "OFFLINE FALLBACK" not in caplog.text
@@ -191,14 +242,9 @@ def test_sp500_without_a_copy_real_fails_and_auto_uses_real_bokeh_prices(cache, 
 def test_synthetic_only_when_nothing_real_is_available(monkeypatch, cache, caplog):
     monkeypatch.setattr(registry, "_package_path", lambda info: None)  # no bokeh-sampledata
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
-        data = load_stocks(source="auto", cache_dir=cache)
+        data = load_price_series(source="auto", cache_dir=cache)
     assert data.source == "offline" and "OFFLINE FALLBACK" in caplog.text
     assert data.units == "synthetic price units" and "NOT real" in data.label
-
-
-def test_the_series_says_what_it_is():
-    ibm = load_stocks("IBM", lookback=10)
-    assert ibm.units == "USD" and ibm.label.startswith("IBM daily adjusted close")
 
 
 # An installed package: no checkout around it, no data folders, an empty cache, no network.
@@ -235,8 +281,11 @@ def test_stocks_are_real_in_an_installed_package_offline(tmp_path):
 
 @pytest.mark.needs_shared_data
 def test_real_shared_sp500(shared_data_dir):
-    data = load_stocks("SP500", source="real", cache_dir=shared_data_dir, start="2000-01-01",
-                       target="log_return")
-    assert data.source == "real" and data.prices.index[0] >= pd.Timestamp("2000-01-01")
-    assert data.prices.index[-1] == pd.Timestamp("2023-12-28")
-    assert data.units == "index points" and data.label.startswith("S&P 500 index")
+    series = load_price_series("SP500", source="real", cache_dir=shared_data_dir,
+                               start="2000-01-01")
+    assert series.source == "real" and series.prices.index[0] >= pd.Timestamp("2000-01-01")
+    assert series.prices.index[-1] == pd.Timestamp("2023-12-28")
+    assert series.units == "index points" and series.label.startswith("S&P 500 index")
+    # the file has OHLCV, with volumes from 2000 on, so the OHLCV inputs can be cut
+    data = window_series(series, lookback=10, horizon=5, features="ohlcv")
+    assert data.x_test.shape[1:] == (10, 5)
