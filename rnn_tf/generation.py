@@ -10,7 +10,10 @@ one token is chosen, appended, and fed back in. Three ways to choose:
 `decode_one_to_many` (a `one_to_many` model, e.g. captioning) and `decode_sequence`
 (an `encoder_decoder` model, e.g. translation) offer all three; `sample_text`
 continues a prompt with a character-level model using the same temperature sampler.
-A language model's perplexity is
+An RNN generates by carrying its state: `language_model_stepper`, `one_to_many_stepper`
+and `encoder_decoder_stepper` turn a trained model into a `Stepper` sharing its weights,
+h = step(x_t, h) (and (h, c) for an LSTM), so n tokens cost n steps; the decoders and
+`sample_text` use it. A language model's perplexity is
 
     PPL = exp( -1/N sum_i log P(c_i | c_<i) )
 
@@ -20,14 +23,12 @@ A language model's perplexity is
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
+import keras
 import numpy as np
 
 from rnn_tf._checks import check_positive_int
-
-if TYPE_CHECKING:
-    import keras
+from rnn_tf._tensorflow import require_tensorflow
 
 DECODING_METHODS = ("greedy", "sample", "beam")
 
@@ -93,35 +94,43 @@ def _length_normalizer(lengths: np.ndarray, alpha: float) -> np.ndarray:
     return ((5.0 + lengths) / 6.0) ** alpha
 
 
-def _generate(
-    next_probs: Callable[[np.ndarray, np.ndarray], np.ndarray],
+StepFunction = Callable[[np.ndarray, list], tuple[np.ndarray, list]]
+
+
+def _decode(
+    step: StepFunction,
+    states: list,
     *,
-    batch: int,
     start_id: int,
     end_id: int,
     max_length: int,
     method: str = "greedy",
     beam_width: int = 3,
     temperature: float = 1.0,
-    seed: int = 0,
+    rng: np.random.Generator | None = None,
     length_penalty: float = 0.0,
 ) -> list[list[int]]:
-    """Autoregressive decoding around `next_probs(rows, prefixes) -> (n, vocab)`.
+    """Autoregressive decoding that carries the state: `step(tokens (n,), states) ->
+    (probs (n, vocab), states)`, every state an array with one row per hypothesis.
 
-    `rows` says which input each prefix belongs to. Returns, per input, the generated
-    ids after the start token and before the end token (at most `max_length`).
+    `states` hold one row per input (beam search repeats them `beam_width` times and
+    reorders them with the beams). Returns, per input, the generated ids after the start
+    token and before the end token (at most `max_length`).
     """
     _check_decoding(method, beam_width, temperature, length_penalty)
     check_positive_int(max_length, "max_length")
+    rng = np.random.default_rng(0) if rng is None else rng
+    batch = len(states[0])
     width = beam_width if method == "beam" else 1
-    rows = np.repeat(np.arange(batch), width)
-    prefixes = np.full((batch * width, 1), start_id, dtype="int32")
+    states = [np.repeat(np.asarray(s), width, axis=0) for s in states]
+    tokens = np.full(batch * width, start_id, dtype="int32")
+    generated = np.zeros((batch * width, 0), dtype="int32")
     # Beams start as copies of one hypothesis; -inf keeps the copies out of the first top-k.
     scores = np.tile(np.r_[0.0, np.full(width - 1, -np.inf)], batch)
     finished = np.zeros(batch * width, dtype=bool)
-    rng = np.random.default_rng(seed)
     for _ in range(max_length):
-        log_probs = _log_probabilities(next_probs(rows, prefixes))
+        probs, states = step(tokens, states)
+        log_probs = _log_probabilities(probs)
         vocab = log_probs.shape[-1]
         # Padding and the start token are never generated as words.
         log_probs[:, 0] = -np.inf
@@ -136,31 +145,71 @@ def _generate(
             parent = (best // vocab + np.arange(batch)[:, None] * width).ravel()
             token = (best % vocab).ravel()
             scores = np.take_along_axis(candidates, best, axis=1).ravel()
-            prefixes, finished = prefixes[parent], finished[parent]
+            generated, finished = generated[parent], finished[parent]
+            states = [s[parent] for s in states]
         elif method == "greedy":
             token = log_probs.argmax(-1)
         else:
             token = _sample_with_temperature(log_probs, temperature, rng)
-        token = np.where(finished, 0, token)
+        token = np.where(finished, 0, token).astype("int32")
         finished = finished | (token == end_id)
-        prefixes = np.concatenate([prefixes, token[:, None].astype("int32")], axis=1)
+        generated = np.concatenate([generated, token[:, None]], axis=1)
+        tokens = token
         if finished.all():
             break
     if method == "beam":
         # A sum of log-probabilities favours short outputs; dividing by the length
         # penalty lets a longer hypothesis win (alpha = 0: the raw sum, best first).
-        lengths = (prefixes[:, 1:] != 0).sum(axis=1)
+        lengths = (generated != 0).sum(axis=1)
         normalized = scores / _length_normalizer(lengths, length_penalty)
         best = np.argmax(normalized.reshape(batch, width), axis=1)
-        prefixes = prefixes.reshape(batch, width, -1)[np.arange(batch), best]
+        generated = generated.reshape(batch, width, -1)[np.arange(batch), best]
     results = []
-    for sequence in prefixes[:, 1:]:
+    for sequence in generated:
         ids = []
         for token in sequence.tolist():
             if token in (end_id, 0):
                 break
             ids.append(int(token))
         results.append(ids)
+    return results
+
+
+def _generate(
+    next_probs: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    *,
+    batch: int,
+    start_id: int,
+    end_id: int,
+    max_length: int,
+    seed: int = 0,
+    **options,
+) -> list[list[int]]:
+    """Decoding by re-running the prefix: `next_probs(rows, prefixes) -> (n, vocab)`.
+
+    The slow way (each new token re-reads every earlier one), kept as the reference the
+    stateful decoders are tested against: the prefix is the "state" `_decode` carries.
+    `rows` says which input each prefix belongs to.
+    """
+
+    def step(tokens, states):
+        rows, prefixes = states
+        prefixes = np.concatenate([prefixes, np.asarray(tokens)[:, None]], axis=1)
+        return np.asarray(next_probs(rows, prefixes)), [rows, prefixes]
+
+    states = [np.arange(batch), np.zeros((batch, 0), dtype="int32")]
+    return _decode(step, states, start_id=start_id, end_id=end_id, max_length=max_length,
+                   rng=np.random.default_rng(seed), **options)
+
+
+def _decode_in_batches(stepper: Stepper, inputs, batch_size: int, **options):
+    """`_decode` over `inputs` `batch_size` at a time: memory bounded by one batch."""
+    check_positive_int(batch_size, "batch_size")
+    rng = np.random.default_rng(options.pop("seed"))
+    results = []
+    for begin in range(0, len(inputs), batch_size):
+        states = stepper.start(inputs[begin : begin + batch_size])
+        results += _decode(stepper.step, states, rng=rng, **options)
     return results
 
 
@@ -176,14 +225,18 @@ def decode_one_to_many(
     temperature: float = 1.0,
     seed: int = 0,
     length_penalty: float = 0.0,
+    batch_size: int = 256,
 ) -> list[list[int]]:
     """Generate a token sequence from each feature vector with a `one_to_many` model.
+
+    The decoder carries its state (`one_to_many_stepper`): each token costs one step.
 
     Args:
         model: a trained `architectures.one_to_many` model.
         features: `(batch, feature_dim)` input vectors.
         start_id, end_id: the start token fed first and the token that ends a sequence.
-        max_length: most tokens generated per sequence.
+        max_length: most tokens generated per sequence (at most the model's fixed
+            length, when its token input has one).
         method: "greedy" (most likely token), "sample" (from softmax(log p / temperature))
             or "beam" (keep the `beam_width` most likely prefixes).
         beam_width: prefixes kept by beam search.
@@ -193,6 +246,8 @@ def decode_one_to_many(
             sum of log-probabilities, which favours short outputs; alpha > 0 divides each
             finished beam's sum by ((5 + length) / 6) ** alpha first (GNMT; 0.6-1.0 is
             usual). The beams kept at each step are the same either way.
+        batch_size: inputs decoded together (bounds memory; results do not depend on it
+            except for the order of random draws when sampling).
 
     Returns:
         One list of token ids per input (start and end tokens not included).
@@ -202,21 +257,12 @@ def decode_one_to_many(
         raise ValueError(
             f"Argument `features` must have shape (batch, feature_dim); received {features.shape}"
         )
+    _check_decoding(method, beam_width, temperature, length_penalty)
     fixed = model.inputs[1].shape[1]
-
-    def next_probs(rows, prefixes):
-        tokens = prefixes
-        if fixed is not None:
-            # Causal: padding after the prefix cannot change the outputs up to it.
-            tokens = np.zeros((len(prefixes), fixed), dtype="int32")
-            tokens[:, : prefixes.shape[1]] = prefixes[:, :fixed]
-        probs = model([features[rows], tokens], training=False)
-        return np.asarray(probs)[:, min(prefixes.shape[1], tokens.shape[1]) - 1]
-
     if fixed is not None:
-        max_length = min(max_length, fixed)
-    return _generate(
-        next_probs, batch=len(features), start_id=start_id, end_id=end_id,
+        max_length = min(check_positive_int(max_length, "max_length"), fixed)
+    return _decode_in_batches(
+        one_to_many_stepper(model), features, batch_size, start_id=start_id, end_id=end_id,
         max_length=max_length, method=method, beam_width=beam_width,
         temperature=temperature, seed=seed, length_penalty=length_penalty,
     )
@@ -234,11 +280,14 @@ def decode_sequence(
     temperature: float = 1.0,
     seed: int = 0,
     length_penalty: float = 0.0,
+    batch_size: int = 256,
 ) -> list[list[int]]:
     """Translate each source sequence with an `encoder_decoder` model.
 
-    Same decoding options as `decode_one_to_many`; `source_ids` is `(batch, T_s)` ints
-    (0 = padding). Returns one list of target ids per source.
+    The encoder runs once per source; the decoder carries its state
+    (`encoder_decoder_stepper`), one step per token. Same decoding options as
+    `decode_one_to_many`; `source_ids` is `(batch, T_s)` ints (0 = padding). Returns one
+    list of target ids per source.
     """
     source_ids = np.asarray(source_ids)
     if source_ids.ndim != 2 or not np.issubdtype(source_ids.dtype, np.integer):
@@ -246,15 +295,182 @@ def decode_sequence(
             "Argument `source_ids` must be integer token ids of shape (batch, T_s); "
             f"received dtype {source_ids.dtype} and shape {source_ids.shape}"
         )
-
-    def next_probs(rows, prefixes):
-        return np.asarray(model([source_ids[rows], prefixes], training=False))[:, -1]
-
-    return _generate(
-        next_probs, batch=len(source_ids), start_id=start_id, end_id=end_id,
-        max_length=max_length, method=method, beam_width=beam_width,
-        temperature=temperature, seed=seed, length_penalty=length_penalty,
+    _check_decoding(method, beam_width, temperature, length_penalty)
+    return _decode_in_batches(
+        encoder_decoder_stepper(model), source_ids.astype("int32"), batch_size,
+        start_id=start_id, end_id=end_id, max_length=max_length, method=method,
+        beam_width=beam_width, temperature=temperature, seed=seed,
+        length_penalty=length_penalty,
     )
+
+
+# --- carrying the state: one step at a time -------------------------------------------
+
+
+class Stepper:
+    """A trained recurrent model run one step (or one chunk) at a time, carrying its state.
+
+    Built from a trained model by `language_model_stepper`, `one_to_many_stepper` or
+    `encoder_decoder_stepper`; it shares the model's weights (the same variables, no copy),
+    so training the model further changes the stepper too. The idea of TensorFlow's
+    text_generation `OneStep` model: generating n tokens costs n steps, not 1 + 2 + ... + n.
+
+    Attributes:
+        model: `[tokens (batch, T), *states] -> [probs (batch, T, vocab), *new_states]`.
+            `states` are the recurrent states (h per layer; h and c for an LSTM) followed
+            by what every step reads unchanged (an attention model's encoder states and
+            source mask), which `model` takes but does not return.
+        start: callable giving the states before the first token (see the builders).
+
+    Methods `step` and `run` take and return NumPy arrays; both go through one
+    `tf.function` traced with `reduce_retracing`, so new batch sizes or lengths do not
+    pile up graphs.
+    """
+
+    def __init__(self, model, start, num_recurrent_states: int):
+        self.model = model
+        self.start = start
+        self.num_recurrent_states = num_recurrent_states
+        tf = require_tensorflow("Stateful generation")
+        self._call = tf.function(
+            lambda tokens, states: model([tokens, *states], training=False),
+            reduce_retracing=True,
+        )
+
+    def run(self, tokens, states) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Feed `tokens (batch, T)` from `states`: `(probs (batch, T, vocab), new states)`."""
+        tokens = np.asarray(tokens)
+        if tokens.ndim != 2 or not np.issubdtype(tokens.dtype, np.integer):
+            raise ValueError(
+                "Argument `tokens` must be integer ids of shape (batch, T); received dtype "
+                f"{tokens.dtype} and shape {tokens.shape}"
+            )
+        if len(states) != len(self.model.inputs) - 1:
+            raise ValueError(
+                f"Argument `states` must hold {len(self.model.inputs) - 1} arrays (from "
+                f"`start`); received {len(states)}"
+            )
+        outputs = self._call(tokens.astype("int32"), [np.asarray(s) for s in states])
+        # What every step reads unchanged (attention memory) is passed on as it came.
+        carried = [np.asarray(s) for s in outputs[1:]]
+        return np.asarray(outputs[0]), carried + list(states[self.num_recurrent_states :])
+
+    def step(self, tokens, states) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One step, h = step(x_t, h): `tokens (batch,)` -> `(probs (batch, vocab), states)`."""
+        probs, states = self.run(np.asarray(tokens).reshape(-1, 1), states)
+        return probs[:, 0], states
+
+
+def _recurrent(layer):
+    """A new `keras.layers.RNN` around the trained layer's cell (same weights), returning
+    every step's output and its final state(s), so a step can start from given states."""
+    if isinstance(layer, keras.layers.Bidirectional):
+        raise ValueError(
+            f"Layer {layer.name!r} is bidirectional: it reads the future, so it cannot "
+            "generate one token at a time"
+        )
+    if getattr(layer, "go_backwards", False):
+        raise ValueError(f"Layer {layer.name!r} reads backwards: it cannot generate forwards")
+    return keras.layers.RNN(layer.cell, return_sequences=True, return_state=True,
+                            name=f"{layer.name}_stepwise")
+
+
+def _state_inputs(cell, prefix: str) -> list:
+    sizes = cell.state_size if isinstance(cell.state_size, (list, tuple)) else [cell.state_size]
+    return [keras.Input((int(size),), name=f"{prefix}_state_{i}") for i, size in enumerate(sizes)]
+
+
+def _zeros(inputs):
+    return lambda batch: [np.zeros((batch, s.shape[-1]), dtype="float32") for s in inputs]
+
+
+def language_model_stepper(model: keras.Model) -> Stepper:
+    """A `Stepper` for a language model whose layers form one chain (token ids in).
+
+    Any model built by `architectures.many_to_many(..., vocab_size=...)`, or a Keras
+    model of the same shape: an `Embedding`, recurrent layers (vanilla, SimpleRNN, GRU,
+    LSTM, any number), then `Dense`/`Dropout`/other per-step layers. `start(batch)` gives
+    zero states (the model's h_0 = 0).
+    """
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    x, state_inputs, new_states = tokens, [], []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+            recurrent = _recurrent(layer)
+            inputs = _state_inputs(layer.cell, layer.name)
+            x, *states = recurrent(x, initial_state=inputs)
+            state_inputs += inputs
+            new_states += states
+        else:
+            x = layer(x)
+    if not state_inputs:
+        raise ValueError(f"Argument `model` ({model.name!r}) has no recurrent layer to step")
+    stepwise = keras.Model([tokens, *state_inputs], [x, *new_states],
+                           name=f"{model.name}_stepwise")
+    return Stepper(stepwise, _zeros(state_inputs), len(state_inputs))
+
+
+def one_to_many_stepper(model: keras.Model) -> Stepper:
+    """A `Stepper` for an `architectures.one_to_many` model: `start(features)` gives the
+    decoder's initial state(s) h_0 = tanh(z A + a) (and c_0 for an LSTM)."""
+    decoder = model.get_layer("decoder")
+    inputs = _state_inputs(decoder.cell, "decoder")
+    initial = keras.Model(model.inputs[0], [
+        model.get_layer(f"initial_state_{i}").output for i in range(len(inputs))
+    ])
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    x, *states = _recurrent(decoder)(model.get_layer("embedding")(tokens), initial_state=inputs)
+    probs = model.get_layer("next_token")(x)
+    stepwise = keras.Model([tokens, *inputs], [probs, *states], name=f"{model.name}_stepwise")
+
+    def start(features):
+        return [np.asarray(s) for s in _as_list(initial(np.asarray(features, "float32")))]
+
+    return Stepper(stepwise, start, len(inputs))
+
+
+def encoder_decoder_stepper(model: keras.Model) -> Stepper:
+    """A `Stepper` for an `architectures.encoder_decoder` model (with or without attention).
+
+    `start(source_ids)` runs the encoder once and returns the decoder's initial state(s)
+    (the encoder's final ones) followed, with attention, by the encoder states and the
+    source mask that every step reads.
+    """
+    encoder, decoder = model.get_layer("encoder"), model.get_layer("decoder")
+    encoded = keras.Model(model.inputs[0], encoder.output)
+    inputs = _state_inputs(decoder.cell, "decoder")
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    decoded, *states = _recurrent(decoder)(
+        model.get_layer("target_embedding")(tokens), initial_state=inputs
+    )
+    memory = []
+    if any(layer.name == "attention" for layer in model.layers):
+        units = encoder.cell.units if hasattr(encoder.cell, "units") else inputs[0].shape[-1]
+        encoder_states = keras.Input((None, units), name="encoder_states")
+        source_mask = keras.Input((None,), dtype="bool", name="source_mask")
+        context = model.get_layer("attention")(
+            [decoded, encoder_states], mask=[None, source_mask]
+        )
+        decoded = model.get_layer("decoder_and_context")([decoded, context])
+        memory = [encoder_states, source_mask]
+    probs = model.get_layer("next_token")(decoded)
+    stepwise = keras.Model([tokens, *inputs, *memory], [probs, *states],
+                           name=f"{model.name}_stepwise")
+
+    def start(source_ids):
+        source_ids = np.asarray(source_ids)
+        outputs = [np.asarray(o) for o in _as_list(encoded(source_ids))]
+        if memory:
+            return outputs[1:] + [outputs[0], source_ids > 0]
+        return outputs[1:]
+
+    return Stepper(stepwise, start, len(inputs))
+
+
+def _as_list(outputs) -> list:
+    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 # --- language models ------------------------------------------------------------------
@@ -301,46 +517,107 @@ def perplexity(
     return float(np.exp(total / count))
 
 
+def next_token_log_probabilities(model, ids, chunk_length: int = 1000) -> np.ndarray:
+    """log P(ids[t + 1] | ids[0..t]) for every t, the state carried over the whole text.
+
+    The text is read in pieces of `chunk_length` ids, each starting from the state the
+    previous one ended in, so no position loses its context (unlike chunks that each
+    start from h = 0). `model` is a language model (see `language_model_stepper`) or its
+    `Stepper`. Returns `len(ids) - 1` log-probabilities; the perplexity is
+    `exp(-mean)`.
+    """
+    stepper = model if isinstance(model, Stepper) else language_model_stepper(model)
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) < 2 or not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(
+            "Argument `ids` must be a 1-D array of at least two integer ids; received "
+            f"dtype {ids.dtype} and shape {ids.shape}"
+        )
+    check_positive_int(chunk_length, "chunk_length")
+    states, pieces = stepper.start(1), []
+    for begin in range(0, len(ids) - 1, chunk_length):
+        inputs = ids[begin : min(begin + chunk_length, len(ids) - 1)]
+        probs, states = stepper.run(inputs[None], states)
+        targets = ids[begin + 1 : begin + 1 + len(inputs)]
+        if targets.max() >= probs.shape[-1] or targets.min() < 0:
+            raise ValueError(
+                f"Argument `ids` holds ids outside [0, {probs.shape[-1]}), the model's "
+                "vocabulary"
+            )
+        picked = np.take_along_axis(probs[0].astype("float64"), targets[:, None], -1)[:, 0]
+        pieces.append(np.log(np.clip(picked, 1e-300, None)))
+    return np.concatenate(pieces)
+
+
 def sample_text(
     model,
     vocabulary: Sequence[str],
     prompt: str,
     length: int = 200,
     temperature: float = 1.0,
-    window: int = 100,
+    window: int | None = None,
     seed: int = 0,
 ) -> str:
     """Continue `prompt` by `length` characters sampled from a character-level model.
 
+    By default the model carries its state (`language_model_stepper`): the prompt is
+    read once, then each character costs one step and the state is never reset, so the
+    text can be arbitrarily long and the model remembers all of it. With `window`, the
+    old way: every step re-runs the model on the last `window` characters (slower, and
+    its memory stops there); the two agree while the text fits in the window.
+
     Args:
-        model: maps ids `(batch, T)` to next-character probabilities `(batch, T, vocab)`.
+        model: a Keras language model mapping ids `(batch, T)` to next-character
+            probabilities `(batch, T, vocab)`, or its `Stepper`. With `window`, any
+            callable of that kind.
         vocabulary: the character of each id (`vocabulary[i]`); id 0 ("[UNK]" or padding)
             is never sampled.
         prompt: starting text; every character must be in `vocabulary`.
         length: characters to generate.
         temperature: < 1 sharpens the distribution (safer, repetitive), > 1 flattens it
             (more surprising, more mistakes); must be > 0.
-        window: the model sees at most the last `window` characters (its training length).
+        window: None (carry the state), or how many last characters to re-run each step.
         seed: sampling seed.
 
     Returns:
         The prompt followed by the generated characters.
     """
     check_positive_int(length, "length")
-    check_positive_int(window, "window")
+    if window is not None:
+        check_positive_int(window, "window")
     _check_temperature(temperature)
     index = {char: i for i, char in enumerate(vocabulary)}
+    if not isinstance(prompt, str) or not prompt:
+        raise ValueError(f"Argument `prompt` must be non-empty text; received {prompt!r}")
     unknown = sorted({c for c in prompt if c not in index})
-    if not prompt or unknown:
+    if unknown:
         raise ValueError(
-            f"Argument `prompt` must be non-empty text over the vocabulary; "
-            f"characters not in it: {unknown}"
+            f"Argument `prompt` has characters the model never saw: {unknown}; use only "
+            "characters of its vocabulary"
         )
     ids = [index[c] for c in prompt]
     rng = np.random.default_rng(seed)
-    for _ in range(length):
-        context = np.array([ids[-window:]], dtype="int32")
-        log_probs = _log_probabilities(np.asarray(model(context, training=False))[:, -1])
+
+    def draw(probs) -> int:
+        log_probs = _log_probabilities(probs)
         log_probs[:, 0] = -np.inf
-        ids.append(int(_sample_with_temperature(log_probs, temperature, rng)[0]))
+        return int(_sample_with_temperature(log_probs, temperature, rng)[0])
+
+    if window is None:
+        if not isinstance(model, (Stepper, keras.Model)):
+            raise ValueError(
+                "Argument `model` must be a Keras model or a Stepper to carry the state; "
+                f"received {type(model).__name__} (pass `window` to re-run it instead)"
+            )
+        stepper = model if isinstance(model, Stepper) else language_model_stepper(model)
+        probs, states = stepper.run(np.array([ids]), stepper.start(1))
+        probs = probs[:, -1]
+        for i in range(length):
+            ids.append(draw(probs))
+            if i < length - 1:
+                probs, states = stepper.step(np.array(ids[-1:]), states)
+    else:
+        for _ in range(length):
+            context = np.array([ids[-window:]], dtype="int32")
+            ids.append(draw(np.asarray(model(context, training=False))[:, -1]))
     return "".join(vocabulary[i] for i in ids)

@@ -10,6 +10,8 @@ from rnn_tf.generation import (
     _sample_with_temperature,
     decode_one_to_many,
     decode_sequence,
+    language_model_stepper,
+    next_token_log_probabilities,
     perplexity,
     sample_text,
 )
@@ -68,10 +70,11 @@ def test_perplexity_of_a_keras_model_agrees_with_its_loss():
 
 
 def test_low_temperature_follows_the_model_and_sampling_is_seeded():
-    text = sample_text(always_b_then_c, VOCAB, "a", length=30, temperature=0.05)
+    text = sample_text(always_b_then_c, VOCAB, "a", length=30, temperature=0.05, window=5)
     assert text == "a" + "bca" * 10
-    hot = sample_text(always_b_then_c, VOCAB, "a", length=200, temperature=3.0, seed=1)
-    assert hot == sample_text(always_b_then_c, VOCAB, "a", length=200, temperature=3.0, seed=1)
+    hot = sample_text(always_b_then_c, VOCAB, "a", length=200, temperature=3.0, seed=1, window=5)
+    assert hot == sample_text(always_b_then_c, VOCAB, "a", length=200, temperature=3.0, seed=1,
+                              window=5)
     assert hot != "a" + "bca" * 66 + "bc" and "[UNK]" not in hot
 
 
@@ -110,7 +113,8 @@ def test_sample_text_and_the_sampling_decoder_share_one_sampler():
     def language_model(x, training=False):
         return np.broadcast_to(probs, np.shape(x) + probs.shape)
 
-    text = sample_text(language_model, vocabulary, "a", length=40, temperature=0.7, seed=3)
+    text = sample_text(language_model, vocabulary, "a", length=40, temperature=0.7, seed=3,
+                       window=1)
     # Start and end are both id 4 ("^"), which has probability 0: no early stop.
     (ids,) = _generate(
         lambda rows, prefixes: np.broadcast_to(probs, (len(prefixes), probs.size)),
@@ -227,9 +231,19 @@ def test_decoding_options_are_passed_by_name():
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda: sample_text(uniform, VOCAB, "xyz"), "prompt"),
+        (lambda: sample_text(uniform, VOCAB, "xyz"), "prompt.*never saw.*'x'"),
         (lambda: sample_text(uniform, VOCAB, ""), "prompt"),
         (lambda: sample_text(uniform, VOCAB, "a", temperature=0), "temperature"),
+        (lambda: sample_text(uniform, VOCAB, "a", temperature=-1.0, window=3), "temperature"),
+        (lambda: decode_sequence(architectures.encoder_decoder(4, 4, units=4),
+                                 np.ones((1, 2), int), 1, 2, 3, method="sample",
+                                 temperature=float("nan")), "temperature"),
+        (lambda: decode_sequence(architectures.encoder_decoder(4, 4, units=4),
+                                 np.ones((1, 2), int), 1, 2, 3, method="beam", beam_width=0),
+         "beam_width"),
+        (lambda: language_model_stepper(architectures.many_to_many(
+            4, units=4, vocab_size=4, bidirectional=True)), "bidirectional"),
+        (lambda: sample_text(lambda x, training=False: x, VOCAB, "a"), "Stepper"),
         (lambda: sample_text(uniform, VOCAB, "a", length=0), "length"),
         (lambda: perplexity(uniform, np.ones((2, 3), int), np.ones((2, 4), int)), "same shape"),
         (lambda: perplexity(uniform, np.ones((2, 3), int), np.full((2, 3), 9)), "outside"),
@@ -250,3 +264,75 @@ def test_decoding_options_are_passed_by_name():
 def test_bad_arguments_raise_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- carrying the state ---------------------------------------------------------------
+
+CELLS = ("vanilla", "gru", "lstm")
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_one_step_at_a_time_equals_re_running_the_prefix(cell):
+    model = architectures.many_to_many(7, cell=cell, units=5, vocab_size=7, num_layers=2,
+                                       mask_padding=False)
+    stepper = language_model_stepper(model)
+    x = np.random.default_rng(0).integers(0, 7, size=(3, 6))
+    states, steps = stepper.start(3), []
+    for t in range(x.shape[1]):
+        probs, states = stepper.step(x[:, t], states)
+        steps.append(probs)
+    np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
+    assert len(states) == 2 * architectures.num_states(cell)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_state_carried_over_chunks_equals_one_pass_over_the_text(cell):
+    model = architectures.many_to_many(7, cell=cell, units=5, vocab_size=7, mask_padding=False)
+    ids = np.random.default_rng(1).integers(0, 7, size=11)
+    probs = np.asarray(model(ids[None]), dtype="float64")[0, :-1]
+    expected = np.log(probs[np.arange(10), ids[1:]])
+    carried = next_token_log_probabilities(model, ids, chunk_length=3)
+    np.testing.assert_allclose(carried, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("attention", [False, True])
+def test_stateful_translation_equals_prefix_re_running(cell, attention):
+    model = architectures.encoder_decoder(6, 8, cell=cell, units=8, attention=attention)
+    source = np.array([[1, 2, 3, 0], [4, 5, 0, 0], [2, 2, 2, 2]])
+
+    def re_run(rows, prefixes):
+        return np.asarray(model([source[rows], prefixes]))[:, -1]
+
+    for method in DECODING_METHODS:
+        options = {"max_length": 5, "method": method, "beam_width": 3, "seed": 1}
+        # Batches of two for greedy and beam (results do not depend on the batch); one
+        # batch when sampling, where it sets the order of the random draws.
+        batch_size = 3 if method == "sample" else 2
+        stateful = decode_sequence(model, source, 6, 7, batch_size=batch_size, **options)
+        assert stateful == _generate(re_run, batch=3, start_id=6, end_id=7, **options), method
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_stateful_captioning_equals_prefix_re_running(cell):
+    model = architectures.one_to_many(3, vocab_size=6, max_length=4, cell=cell, units=4)
+    features = np.random.default_rng(2).normal(size=(2, 3))
+
+    def re_run(rows, prefixes):
+        tokens = np.zeros((len(prefixes), 4), dtype="int32")
+        tokens[:, : prefixes.shape[1]] = prefixes[:, :4]
+        return np.asarray(model([features[rows], tokens]))[:, min(prefixes.shape[1], 4) - 1]
+
+    for method in ("greedy", "beam"):
+        stateful = decode_one_to_many(model, features, 4, 5, 10, method=method)
+        assert stateful == _generate(re_run, batch=2, start_id=4, end_id=5, max_length=4,
+                                     method=method)
+
+
+def test_stateful_sampling_equals_the_window_while_the_text_fits_and_goes_on_after():
+    model = architectures.many_to_many(4, cell="lstm", units=4, vocab_size=4, mask_padding=False)
+    short = sample_text(model, VOCAB, "ab", length=8, temperature=0.8, seed=5)
+    assert short == sample_text(model, VOCAB, "ab", length=8, temperature=0.8, seed=5,
+                                window=10)
+    long = sample_text(model, VOCAB, "ab", length=300, seed=5)
+    assert len(long) == 302 and long.startswith("ab") and "[UNK]" not in long

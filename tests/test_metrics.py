@@ -72,3 +72,12 @@ def test_a_model_saved_before_the_metric_moved_still_loads_with_it(tmp_path):
 def test_options_are_passed_by_name():
     with pytest.raises(TypeError):
         compile_for_tokens(architectures.many_to_one(2, input_dim=1), 1e-2)
+
+
+def test_gradients_are_clipped_by_their_global_norm():
+    model = compile_for_tokens(architectures.many_to_one(2, input_dim=1), global_clipnorm=0.5)
+    assert model.optimizer.global_clipnorm == 0.5
+    assert model.optimizer.clipnorm is None
+    unclipped = compile_for_tokens(architectures.many_to_one(2, input_dim=1),
+                                   global_clipnorm=None)
+    assert unclipped.optimizer.global_clipnorm is None
