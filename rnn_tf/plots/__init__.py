@@ -14,6 +14,7 @@ from rnn_tf.plots.diagrams import plot_bptt, plot_rnn_types, plot_unrolled_rnn
 from rnn_tf.plots.gates import plot_gru_cell, plot_lstm_cell
 from rnn_tf.plots.gradients import plot_clipping, plot_gradient_norms, plot_spectral_radius_sweep
 from rnn_tf.plots.io import save_figure
+from rnn_tf.plots.reading import plot_reading
 from rnn_tf.plots.training import (
     plot_accuracy_vs_length,
     plot_comparison_table,
@@ -32,5 +33,6 @@ __all__ = [
     "plot_training_curves",
     "plot_comparison_table",
     "plot_accuracy_vs_length",
+    "plot_reading",
     "save_figure",
 ]
