@@ -24,6 +24,7 @@ import pandas as pd
 
 from rnn_tf._checks import check_positive_int
 from rnn_tf._tensorflow import require_tensorflow
+from rnn_tf.initializers import ChronoBias
 from rnn_tf.layers import VanillaRNNCell
 
 tf = require_tensorflow("rnn_tf.diagnostics (the gradient lab)")
@@ -36,12 +37,30 @@ _KERAS_CELLS = {
 }
 
 
-def make_cell(name: str, units: int, seed: int = 0, **kwargs) -> keras.layers.Layer:
-    """A Keras RNN cell by name ("vanilla", "simple", "gru", "lstm") with seeded weights."""
-    if name not in _KERAS_CELLS:
-        raise ValueError(f"Argument `name` must be one of {tuple(_KERAS_CELLS)}; received {name!r}")
+CHRONO_CELLS = ("gru_chrono", "lstm_chrono")
+
+
+def make_cell(name: str, units: int, seed: int = 0, t_max: float | None = None,
+              **kwargs) -> keras.layers.Layer:
+    """A Keras RNN cell by name with seeded weights.
+
+    Names: "vanilla", "simple", "gru", "lstm", and "gru_chrono" / "lstm_chrono": the GRU and
+    LSTM cells with chrono gate biases for dependencies up to `t_max` steps
+    (`rnn_tf.initializers.ChronoBias`; `t_max` is required for them).
+    """
+    names = (*_KERAS_CELLS, *CHRONO_CELLS)
+    if name not in names:
+        raise ValueError(f"Argument `name` must be one of {names}; received {name!r}")
     check_positive_int(units, "units")
     keras.utils.set_random_seed(seed)
+    if name in CHRONO_CELLS:
+        if t_max is None:
+            raise ValueError(f"Argument `t_max` must be a number > 2 for {name!r}; received None")
+        gated = name.split("_")[0]
+        kwargs["bias_initializer"] = ChronoBias(gated, t_max)
+        if gated == "lstm":
+            kwargs["unit_forget_bias"] = False
+        return _KERAS_CELLS[gated](units, **kwargs)
     return _KERAS_CELLS[name](units, **kwargs)
 
 
@@ -111,12 +130,16 @@ def gradient_norms_over_time(cell, x, direction=None, seed: int = 0) -> np.ndarr
 
 
 def gradient_norms_by_cell(
-    cells: Iterable[str], x, units: int = 32, seed: int = 0
+    cells: Iterable[str], x, units: int = 32, seed: int = 0, t_max: float | None = None
 ) -> dict[str, np.ndarray]:
-    """`gradient_norms_over_time` for several cells built with the same seed and direction."""
+    """`gradient_norms_over_time` for several cells built with the same seed and direction.
+
+    Chrono cells (see `make_cell`) get `t_max`, by default the sequences' length.
+    """
     x = _check_inputs(x)
+    t_max = x.shape[1] if t_max is None else t_max
     return {
-        name: gradient_norms_over_time(make_cell(name, units, seed), x, seed=seed)
+        name: gradient_norms_over_time(make_cell(name, units, seed, t_max=t_max), x, seed=seed)
         for name in cells
     }
 

@@ -35,6 +35,21 @@ def test_every_cell_gives_one_finite_norm_per_step():
     assert len(plots.plot_gradient_norms(norms).axes[0].lines) == 4
 
 
+def test_chrono_cells_start_with_open_keep_gates_and_keep_more_gradient():
+    lstm = diagnostics.make_cell("lstm_chrono", 8, seed=1, t_max=40)
+    lstm.build((None, 3))
+    b_i, b_f, _, _ = np.split(lstm.bias.numpy(), 4)
+    assert not lstm.unit_forget_bias and np.all(b_f >= 0) and np.all(b_f <= np.log(39))
+    np.testing.assert_allclose(b_i, -b_f)
+    x = np.random.default_rng(0).normal(size=(4, 40, 3)).astype("float32")
+    norms = diagnostics.gradient_norms_by_cell(["lstm", "lstm_chrono", "gru", "gru_chrono"], x,
+                                               units=8)
+    # sigma(1)^40 and sigma(0)^40 are about 3e-6 and 1e-12; chrono keep biases up to log 39
+    # keep most of the gradient of their slow units.
+    assert norms["lstm_chrono"][0] > 100 * norms["lstm"][0]
+    assert norms["gru_chrono"][0] > 100 * norms["gru"][0]
+
+
 @pytest.mark.parametrize("cell_class", [keras.layers.LSTMCell, keras.layers.GRUCell])
 def test_gated_cell_norms_match_finite_differences(cell_class):
     # An independent check for the cells with no hand Jacobian: perturb h_t (the LSTM's
@@ -120,6 +135,7 @@ def test_clipping_by_norm_keeps_direction_and_by_value_turns_it():
             diagnostics.make_cell("gru", 3), np.zeros((1, 2, 2)), direction=np.ones(4)),
          "direction"),
         (lambda: diagnostics.make_cell("rnn", 3), "`name`"),
+        (lambda: diagnostics.make_cell("gru_chrono", 3), "`t_max`"),
         (lambda: diagnostics.scale_to_spectral_radius(np.eye(2), 0.0), "radius"),
         (lambda: diagnostics.spectral_radius(np.ones((2, 3))), "square"),
         (lambda: diagnostics.clipping_effect([1.0, np.inf], 1.0), "gradient"),
