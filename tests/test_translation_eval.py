@@ -1,0 +1,52 @@
+"""Multi-reference streams and the retrieval baseline on hand-made pairs."""
+
+import pytest
+import sacrebleu
+
+from rnn_tf.translation_eval import NearestSentence, references_by_source
+
+
+def test_each_pair_gets_every_reference_of_its_source_own_first():
+    sources = ["i run", "go", "i run", "i run"]
+    references = ["corro", "ve", "yo corro", "corro"]
+    streams = references_by_source(sources, references)
+    assert streams == [
+        ["corro", "ve", "yo corro", "corro"],
+        ["yo corro", None, "corro", "yo corro"],
+    ]
+
+
+def test_a_second_reference_can_only_raise_bleu():
+    hypotheses = ["yo corro por el parque cada día", "vete a casa ahora mismo por favor"]
+    streams = references_by_source(
+        ["i run in the park every day", "go home now please", "i run in the park every day"],
+        ["corro en el parque todos los días", "vete a casa ahora mismo por favor",
+         "yo corro por el parque cada día"])
+    one = sacrebleu.corpus_bleu(hypotheses, [streams[0][:2]]).score
+    every = sacrebleu.corpus_bleu(hypotheses, [s[:2] for s in streams]).score
+    assert every > one
+    assert every == pytest.approx(100.0)
+
+
+def test_retrieval_answers_with_the_nearest_training_target():
+    baseline = NearestSentence().fit(
+        ["where is the cat ?", "i like dogs .", "the cat sleeps ."],
+        ["¿ dónde está el gato ?", "me gustan los perros .", "el gato duerme ."],
+    )
+    assert baseline.translate(["where is the dog ?", "i like cats ."]) == [
+        "¿ dónde está el gato ?", "me gustan los perros ."]
+    assert baseline.nearest(["the cat sleeps ."]) == [2]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: references_by_source(["a"], []), "same length"),
+        (lambda: NearestSentence().fit(["a"], ["b", "c"]), "same length"),
+        (lambda: NearestSentence().translate(["a"]), "not fitted"),
+        (lambda: NearestSentence().fit(["a b"], ["c"]).translate("a b"), "list of sentences"),
+    ],
+)
+def test_bad_arguments_raise_naming_them(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
