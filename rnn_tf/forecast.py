@@ -7,7 +7,9 @@ errors (MAE) is below 1 when the model is better; its interval comes from a movi
 bootstrap of the test days: consecutive test targets overlap (a `k`-day return shares
 `k - 1` days with the next) and volatility clusters for weeks, so errors of neighbouring days
 are correlated, and resampling blocks of consecutive days keeps that correlation where
-resampling single days would make the interval too narrow.
+resampling single days would make the interval too narrow. The blocks wrap around the end of
+the test period (the circular block bootstrap of Politis and Romano), so every day is drawn
+equally often, even with only a few blocks.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ def _vectors(**arrays) -> list[np.ndarray]:
 
 def block_bootstrap_indices(n: int, *, resamples: int = 1000, block_length: int = 20,
                             seed: int = 0) -> np.ndarray:
-    """Moving-block bootstrap: `(resamples, n)` day indices, each row blocks of consecutive days.
+    """Circular block bootstrap: `(resamples, n)` day indices, each row blocks of consecutive
+    days.
 
-    Each resample draws `ceil(n / block_length)` block starts uniformly from
-    `0 .. n - block_length`, lays the blocks end to end and keeps the first `n` days.
+    Each resample draws `ceil(n / block_length)` block starts uniformly from `0 .. n - 1`,
+    takes `block_length` consecutive days from each (wrapping from the last day to the
+    first), lays the blocks end to end and keeps the first `n` days.
 
     Example:
         >>> block_bootstrap_indices(6, resamples=2, block_length=3, seed=0).shape
@@ -52,9 +56,8 @@ def block_bootstrap_indices(n: int, *, resamples: int = 1000, block_length: int 
     if block_length > n:
         raise invalid("block_length", f"at most the number of days n={n}", block_length)
     blocks = -(-n // block_length)
-    starts = np.random.default_rng(seed).integers(0, n - block_length + 1,
-                                                  size=(resamples, blocks))
-    days = starts[:, :, None] + np.arange(block_length)
+    starts = np.random.default_rng(seed).integers(0, n, size=(resamples, blocks))
+    days = (starts[:, :, None] + np.arange(block_length)) % n
     return days.reshape(resamples, -1)[:, :n]
 
 
@@ -70,7 +73,7 @@ def mae_ratio(actual, predicted, baseline) -> float:
 def mae_ratio_interval(actual, predicted, baseline, *, resamples: int = 1000,
                        block_length: int = 20, level: float = 0.95, seed: int = 0
                        ) -> tuple[float, float, float]:
-    """The MAE ratio and its percentile interval over a moving-block bootstrap of the days.
+    """The MAE ratio and its percentile interval over a circular block bootstrap of the days.
 
     Returns:
         `(ratio, low, high)`; the model beats the baseline when `high < 1`.
@@ -98,6 +101,30 @@ def direction_accuracy(actual, predicted) -> float:
     if not said.any():
         return float("nan")
     return float(np.mean((predicted[said] > 0) == (actual[said] > 0)))
+
+
+def direction_gap_interval(actual, predicted, *, resamples: int = 1000,
+                           block_length: int = 20, level: float = 0.95, seed: int = 0
+                           ) -> tuple[float, float, float]:
+    """Direction accuracy minus the "always up" score, with a block-bootstrap interval.
+
+    Returns:
+        `(gap, low, high)`; the forecast calls the direction better than "always up" when
+        `low > 0`. NaN throughout for a forecast that never predicts a direction.
+    """
+    check_number(level, "level", low=0, high=1, low_open=True, high_open=True)
+    actual, predicted = _vectors(actual=actual, predicted=predicted)
+    said = predicted != 0
+    if not said.any():
+        return float("nan"), float("nan"), float("nan")
+    days = block_bootstrap_indices(len(actual), resamples=resamples,
+                                   block_length=block_length, seed=seed)
+    right = ((predicted > 0) == (actual > 0)) & said
+    with np.errstate(invalid="ignore"):
+        gaps = right[days].sum(axis=1) / said[days].sum(axis=1) - (actual[days] > 0).mean(axis=1)
+    low, high = np.nanpercentile(gaps, [50 * (1 - level), 50 * (1 + level)])
+    gap = direction_accuracy(actual, predicted) - float(np.mean(actual > 0))
+    return gap, float(low), float(high)
 
 
 def compare_forecasts(actual, forecasts: dict, *, resamples: int = 1000,

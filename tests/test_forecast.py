@@ -8,6 +8,7 @@ from rnn_tf.forecast import (
     block_bootstrap_indices,
     compare_forecasts,
     direction_accuracy,
+    direction_gap_interval,
     mae_ratio,
     mae_ratio_interval,
 )
@@ -18,16 +19,17 @@ def test_block_bootstrap_rows_are_blocks_of_consecutive_days():
     assert days.shape == (30, 50) and days.min() >= 0 and days.max() <= 49
     for row in days:
         for block in np.split(row, range(7, 50, 7)):
-            np.testing.assert_array_equal(np.diff(block), 1)
+            np.testing.assert_array_equal(np.diff(block) % 50, 1)  # 49 wraps around to 0
     np.testing.assert_array_equal(days, block_bootstrap_indices(50, resamples=30,
                                                                 block_length=7, seed=3))
     assert not np.array_equal(days, block_bootstrap_indices(50, resamples=30, block_length=7,
                                                             seed=4))
 
 
-def test_every_day_can_be_drawn_including_the_last_block():
-    days = block_bootstrap_indices(10, resamples=2000, block_length=4, seed=0)
-    assert set(np.unique(days)) == set(range(10))
+def test_every_day_is_drawn_equally_often_with_blocks_wrapping_around():
+    days = block_bootstrap_indices(12, resamples=6000, block_length=4, seed=0)
+    counts = np.bincount(days.ravel(), minlength=12) / days.size
+    np.testing.assert_allclose(counts, 1 / 12, rtol=0.03)  # no edge day drawn less often
 
 
 def test_mae_ratio_against_the_formula():
@@ -86,6 +88,21 @@ def test_direction_accuracy_by_hand_leaving_out_zero_predictions():
     # said: up/up(wrong)/nothing/down(right)/down(actual 0 is "not up": right) -> 3 of 4
     assert direction_accuracy(actual, predicted) == 0.75
     assert np.isnan(direction_accuracy(actual, np.zeros(5)))
+
+
+def test_direction_gap_against_a_loop_and_for_a_forecast_that_knows_the_sign():
+    rng = np.random.default_rng(4)
+    actual, predicted = rng.normal(size=80), rng.normal(size=80)
+    gap, low, high = direction_gap_interval(actual, predicted, resamples=300, block_length=8,
+                                            seed=1)
+    days = block_bootstrap_indices(80, resamples=300, block_length=8, seed=1)
+    gaps = [np.mean((predicted[d] > 0) == (actual[d] > 0)) - np.mean(actual[d] > 0)
+            for d in days]
+    assert (low, high) == pytest.approx(tuple(np.percentile(gaps, [2.5, 97.5])))
+    assert gap == pytest.approx(np.mean((predicted > 0) == (actual > 0)) - np.mean(actual > 0))
+    knows, knows_low, _ = direction_gap_interval(actual, np.sign(actual) * 0.01)
+    assert knows == pytest.approx(1 - np.mean(actual > 0)) and knows_low > 0
+    assert np.isnan(direction_gap_interval(actual, np.zeros(80))[0])
 
 
 @pytest.mark.parametrize("call, message", [
