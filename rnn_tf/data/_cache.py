@@ -16,15 +16,18 @@ replaced only if this package downloaded it; anything else is reported, never de
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import pathlib
 
+from rnn_tf._checks import invalid
 from rnn_tf.data import _download
 from rnn_tf.data._download import sha256_of
 from rnn_tf.data.errors import CorruptDataError, DataUnavailableError
 
-__all__ = ["CorruptDataError", "DataUnavailableError", "fetch", "find_local", "sha256_of"]
+__all__ = ["CorruptDataError", "DataUnavailableError", "Download", "fetch", "find_local",
+           "sha256_of"]
 
 logger = logging.getLogger("rnn_tf.data")
 
@@ -32,7 +35,50 @@ ENV_VAR = "RNN_TF_DATA_DIR"
 CACHE_ENV_VAR = "RNN_TF_CACHE_DIR"
 SUMS_FILE = "SHA256SUMS"
 DEFAULT_DEADLINE = 1800.0
+# A mirror is abandoned when, over the last MIN_SPEED_WINDOW seconds, it sent less than
+# MIN_SPEED bytes a second on average (curl's --speed-limit / --speed-time), or when one
+# read waits READ_TIMEOUT seconds for a byte. The 84 MB IMDB archive needs about 47 KB/s to
+# finish within DEFAULT_DEADLINE; a steady download above MIN_SPEED is never cut short.
+MIN_SPEED = 1024.0
+MIN_SPEED_WINDOW = 30.0
+READ_TIMEOUT = 30.0
 _REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@dataclasses.dataclass(frozen=True)
+class Download:
+    """Where a dataset file comes from and where it is kept, passed around as one record.
+
+    Every field left `None` takes the default: the registry's URL and pinned sha256, and
+    the cache folder of `resolve_cache_dir`. The names are `keras.utils.get_file`'s.
+
+    Attributes:
+        origin: URL to download from instead of the registry's (a mirror, a test server).
+        file_hash: sha256 of the file at `origin`, instead of the registry's pin.
+        cache_dir: the download cache folder.
+
+    Example:
+        >>> load_translation(source="real", download=Download(cache_dir="/tmp/data"))
+    """
+
+    origin: str | None = None
+    file_hash: str | None = None
+    cache_dir: str | os.PathLike | None = None
+
+    def or_defaults(self, origin: str | None, file_hash: str | None) -> Download:
+        """This record with `origin` / `file_hash` filled in where it has none."""
+        return dataclasses.replace(self, origin=self.origin or origin,
+                                   file_hash=self.file_hash or file_hash)
+
+
+def check_download(download) -> Download:
+    """`download` as a `Download` (None: every default); a clear error for anything else."""
+    if download is None:
+        return Download()
+    if not isinstance(download, Download):
+        raise invalid("download", "None or rnn_tf.data.Download(origin=..., file_hash=..., "
+                      "cache_dir=...)", download)
+    return download
 
 
 def repo_root() -> pathlib.Path | None:
@@ -176,12 +222,12 @@ def find_local(
 
 def fetch(
     fname: str,
-    origin: str | None,
+    download: Download,
     *,
-    sha256: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
-    timeout: float | None = 60.0,
+    timeout: float = READ_TIMEOUT,
     deadline: float = DEFAULT_DEADLINE,
+    min_speed: float = MIN_SPEED,
+    min_speed_window: float = MIN_SPEED_WINDOW,
     verbose: int = 1,
 ) -> pathlib.Path:
     """A local, hash-checked path to `fname`, downloading it into the cache when needed.
@@ -191,31 +237,33 @@ def fetch(
 
     Args:
         fname: file name in the cache and data folders.
-        origin: URL to download from; `None` when the file has no public URL.
-        sha256: pinned hash checked on local copies and downloads; `None` skips the check
-            (the caller must then check the file's structure).
-        cache_dir: cache folder (see `resolve_cache_dir`).
-        timeout: seconds each connect or socket read may take.
+        download: its URL (`origin`; `None` when the file has no public URL), its sha256
+            (`file_hash`, checked on local copies and downloads; `None` skips the check and
+            the caller must check the file's structure) and the cache folder.
+        timeout: seconds the connection or any one read may wait for a byte.
         deadline: seconds the whole download may take.
+        min_speed: bytes per second the download must average over `min_speed_window`.
+        min_speed_window: seconds of the sliding window `min_speed` is measured over.
         verbose: 1 shows a progress bar while downloading.
 
     Returns:
         Path to the file.
 
     Raises:
-        DataUnavailableError: not on disk and the download failed, missed its deadline, or
-            there is no URL.
-        CorruptDataError: a local copy or the download does not match `sha256`.
+        DataUnavailableError: not on disk and the download failed, stalled under
+            `min_speed`, missed its deadline, or there is no URL.
+        CorruptDataError: a local copy or the download does not match `file_hash`.
         NotADirectoryError, PermissionError: the cache folder is a file or not writable.
 
     Example:
-        >>> path = fetch("shakespeare.txt", SHAKESPEARE_URL, sha256=SHAKESPEARE_SHA256)
+        >>> path = fetch("shakespeare.txt", Download(SHAKESPEARE_URL, SHAKESPEARE_SHA256))
     """
+    sha256, cache_dir = download.file_hash, download.cache_dir
     local = find_local(fname, sha256, cache_dir)
     if local is not None:
         return local
     cache, setting = _cache_setting(cache_dir)
-    if origin is None:
+    if download.origin is None:
         searched = ", ".join(str(d) for d in search_dirs(cache_dir))
         raise DataUnavailableError(
             f"{fname} was not found in {searched} and has no download URL; put the file in "
@@ -228,8 +276,10 @@ def fetch(
         if local is not None:
             return local
         try:
-            return _download.download(origin, cache / fname, sha256=sha256, deadline=deadline,
-                                      timeout=timeout, verbose=verbose)
+            return _download.download(
+                download.origin, cache / fname, sha256=sha256, deadline=deadline,
+                timeout=timeout, min_speed=min_speed, min_speed_window=min_speed_window,
+                verbose=verbose)
         except DataUnavailableError as error:
             raise DataUnavailableError(
                 f"{error} When offline, copy the file into {cache} or point {ENV_VAR} at a "

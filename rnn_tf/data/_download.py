@@ -3,7 +3,9 @@
 `keras.utils.get_file` is not used for the transfer because it writes straight to the final
 file name (a killed download leaves a partial file there), sends an unwritable cache folder
 to /tmp without saying so, and bounds each socket read but not the whole download (a mirror
-that sends a byte a second never ends). The progress bar is still Keras's `Progbar`.
+that sends a byte a second never ends). Here a download also has a throughput floor: it is
+abandoned when its average rate over a sliding window stays under a minimum (curl's
+`--speed-limit` / `--speed-time`). The progress bar is still Keras's `Progbar`.
 
 Inside the cache folder, `.downloads/` holds one lock file per name (so a second process
 waits for the first download instead of racing it) and one record per downloaded file
@@ -13,6 +15,7 @@ downloaded here, and only such a file may ever be replaced or deleted.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import http.client
@@ -20,6 +23,7 @@ import json
 import logging
 import os
 import pathlib
+import socket
 import tempfile
 import time
 import urllib.error
@@ -124,6 +128,37 @@ def exclusive(folder: pathlib.Path, fname: str, *, wait: float):
         lock.release()
 
 
+class _Deadline(Exception):
+    """The whole download took longer than its deadline."""
+
+
+class _TooSlow(Exception):
+    """The average rate over the last window fell under the floor."""
+
+
+class _SpeedFloor:
+    """Average bytes per second over a sliding window of `window` seconds, against `minimum`.
+
+    Judged only once a whole window has passed since the response started, so a slow first
+    second (TCP slow start, a busy server) never counts against a mirror.
+    """
+
+    def __init__(self, minimum: float, window: float, now: float):
+        self.minimum, self.window, self.started = minimum, window, now
+        self.samples = collections.deque([(now, 0)])
+
+    def check(self, now: float, received: int) -> None:
+        self.samples.append((now, received))
+        # Keep one sample at or before the window's start, the reference to measure from.
+        while len(self.samples) > 1 and self.samples[1][0] <= now - self.window:
+            self.samples.popleft()
+        if now - self.started < self.window:
+            return
+        since, then = self.samples[0]
+        if (received - then) / max(now - since, 1e-9) < self.minimum:
+            raise _TooSlow(received - then, now - since)
+
+
 def download(
     url: str,
     target: pathlib.Path,
@@ -131,26 +166,32 @@ def download(
     sha256: str | None,
     deadline: float,
     timeout: float | None,
+    min_speed: float,
+    min_speed_window: float,
     verbose: int,
 ) -> pathlib.Path:
     """Download `url` to `target` through a temporary file; the caller holds the lock.
 
     The bytes go to `.<name>.<random>.part` beside `target`, are hashed as they arrive,
-    and replace `target` (`os.replace`) only when complete and matching `sha256`.
+    and replace `target` (`os.replace`) only when complete and matching `sha256`. On any
+    failure the temporary file, and only it, is deleted.
 
     Args:
         url: where to download from.
         target: the final path, in the cache folder.
         sha256: expected hex digest, or None to accept any bytes.
         deadline: seconds the whole download may take.
-        timeout: seconds each connect or read may take (None: `deadline`).
+        timeout: seconds the connection or any one read may wait (None: `deadline`).
+        min_speed: bytes per second the download must average over `min_speed_window`.
+        min_speed_window: seconds of the sliding window the average is taken over.
         verbose: 1 shows a `keras.utils.Progbar`.
 
     Returns:
         `target`.
 
     Raises:
-        DataUnavailableError: HTTP or network error, an incomplete body, or the deadline.
+        DataUnavailableError: HTTP or network error, an incomplete body, a read that waited
+            `timeout`, a rate under `min_speed`, or the deadline.
         CorruptDataError: the bytes do not match `sha256` (nothing under `target` changes).
     """
     started = time.monotonic()
@@ -159,6 +200,8 @@ def download(
                                        delete=False)
     received, expected_size = 0, None
     digest = hashlib.sha256()
+    advice = (f"Retry later, pass another origin= (a mirror), or copy the file into "
+              f"{target.parent}.")
     try:
         with part:
             try:
@@ -169,24 +212,43 @@ def download(
                     if verbose:
                         print(f"Downloading {name} from {url}")
                     progbar = keras.utils.Progbar(expected_size, verbose=verbose)
+                    floor = _SpeedFloor(min_speed, min_speed_window, time.monotonic())
                     while chunk := response.read1(_CHUNK):
                         part.write(chunk)
                         digest.update(chunk)
                         received += len(chunk)
                         progbar.update(received)
-                        if time.monotonic() - started > deadline:
-                            raise TimeoutError
-            except TimeoutError as error:
+                        now = time.monotonic()
+                        if now - started > deadline:
+                            raise _Deadline
+                        floor.check(now, received)
+            except _Deadline as error:
                 raise DataUnavailableError(
                     f"The download of {name} from {url} did not finish within its deadline "
                     f"of {deadline:g} s ({received:,} bytes received); the mirror is too slow "
-                    f"or stalled. Retry, pass a longer deadline= to rnn_tf.data.download, or "
-                    f"copy the file into {target.parent}.") from error
+                    f"or stalled. {advice}") from error
+            except _TooSlow as error:
+                window_bytes, window_seconds = error.args
+                raise DataUnavailableError(
+                    f"The download of {name} from {url} was abandoned: it sent "
+                    f"{window_bytes:,} bytes in the last {window_seconds:.0f} s, under the "
+                    f"floor of {min_speed:,.0f} bytes/s ({received:,} bytes received in "
+                    f"all); the mirror is stalled or too slow. {advice}") from error
+            except (TimeoutError, socket.timeout) as error:
+                raise DataUnavailableError(
+                    f"The download of {name} from {url} was abandoned: no byte arrived for "
+                    f"{min(timeout or deadline, deadline):g} s ({received:,} bytes received); "
+                    f"the mirror is stalled. {advice}") from error
             except urllib.error.HTTPError as error:
                 raise DataUnavailableError(
                     f"{name} could not be downloaded from {url} (HTTP {error.code} "
                     f"{error.reason}).") from error
             except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+                if isinstance(getattr(error, "reason", None), (TimeoutError, socket.timeout)):
+                    raise DataUnavailableError(
+                        f"{name} could not be downloaded from {url}: the connection was not "
+                        f"answered within {min(timeout or deadline, deadline):g} s. "
+                        f"{advice}") from error
                 raise DataUnavailableError(
                     f"{name} could not be downloaded from {url} ({error}).") from error
         if expected_size is not None and received != expected_size:
@@ -207,3 +269,4 @@ def download(
         raise
     logger.info("Downloaded %s (%d bytes, sha256 %s) into %s.", url, received, actual, target)
     return target
+

@@ -18,7 +18,6 @@ appears in two splits.
 from __future__ import annotations
 
 import dataclasses
-import os
 import zipfile
 import zlib
 
@@ -37,6 +36,7 @@ from rnn_tf.data._common import (
     random_split,
 )
 from rnn_tf.data.errors import CorruptDataError
+from rnn_tf.data.registry import Download, check_download
 
 DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 PAD, START, END = "", "[start]", "[end]"
@@ -192,9 +192,8 @@ def _read_mnist(path) -> tuple[np.ndarray, ...]:
         raise CorruptDataError(f"{path} is not a Keras mnist.npz ({error})") from error
 
 
-def _mnist(validation_fraction, test_fraction, seed, origin, file_hash, cache_dir):
-    x_train, y_train, x_test, y_test = registry.read_dataset_file(
-        "mnist", _read_mnist, origin=origin, file_hash=file_hash, cache_dir=cache_dir)
+def _mnist(validation_fraction, test_fraction, seed, where: Download):
+    x_train, y_train, x_test, y_test = registry.read_dataset_file("mnist", _read_mnist, where)
     images = (np.concatenate([x_train, x_test]) / 255.0).astype("float32")
     labels = np.concatenate([y_train, y_test]).astype("int32")
     # MNIST's own test images stay the test pool; validation comes out of its train images.
@@ -217,9 +216,7 @@ def load_digit_strips(
     test_fraction: float = 0.15,
     batch_size: int = 32,
     seed: int = 0,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    download: Download | None = None,
 ) -> DigitStripsData:
     """Digit strips and their word captions for one-to-many (image -> sequence) models.
 
@@ -239,9 +236,9 @@ def load_digit_strips(
             are the test pool).
         batch_size: batch size of the datasets.
         seed: image split, composition and shuffling seed.
-        origin: URL of `mnist.npz` (default: the registry's).
-        file_hash: its sha256 (default: the registry's pin, the hash Keras pins).
-        cache_dir: cache folder.
+        download: where `mnist.npz` comes from and is kept (`Download(origin=,
+            file_hash=, cache_dir=)`); default: the registry's URL and pinned sha256, and the
+            default cache folder.
 
     Returns:
         `DigitStripsData`.
@@ -257,6 +254,7 @@ def load_digit_strips(
     """
     check_source(source)
     check_choice(images, IMAGE_SETS, "images")
+    where = check_download(download)
     if images == "mnist" and source == "offline":
         raise ValueError("images='mnist' needs a download; use source='auto' or 'real', or "
                          "images='sklearn' for the offline digits")
@@ -304,7 +302,7 @@ def load_digit_strips(
         return sklearn()
 
     def mnist() -> DigitStripsData:
-        loaded = _mnist(validation_fraction, test_fraction, seed, origin, file_hash, cache_dir)
+        loaded = _mnist(validation_fraction, test_fraction, seed, where)
         return build(loaded, "mnist")
 
     return choose(source, "MNIST digit strips", mnist, sklearn)

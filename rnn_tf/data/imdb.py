@@ -36,6 +36,7 @@ from rnn_tf.data._common import (
 )
 from rnn_tf.data.errors import CorruptDataError
 from rnn_tf.data.offline_reviews import synthetic_reviews
+from rnn_tf.data.registry import Download, check_download
 
 PAD_CHAR = 0
 TRUNCATING = ("pre", "post")
@@ -245,15 +246,13 @@ def load_imdb(
     batch_size: int = 32,
     seed: int = 0,
     max_examples: int | None = None,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    download: Download | None = None,
     verbose: int = 1,
 ) -> SentimentData:
     """IMDB reviews as text, tokenised with `TextVectorization` (many-to-one sentiment).
 
     Real data: the shared `aclImdb_labeled.tar.gz` if found, else the official
-    `aclImdb_v1.tar.gz` from the cache, a data folder or `origin`. Both are sha256-pinned in
+    `aclImdb_v1.tar.gz` from the cache, a data folder or its URL. Both are sha256-pinned in
     the registry, and the archive's layout is checked too.
 
     Args:
@@ -269,9 +268,9 @@ def load_imdb(
         seed: validation split and shuffling seed (and the fallback's generator).
         max_examples: reviews per split (train and test), for quick runs; the fallback
             generates this many (default 2,000) per split.
-        origin: URL of `aclImdb_v1.tar.gz` (default: the registry's; override for a mirror).
-        file_hash: its sha256 (default: the registry's pin of the official archive).
-        cache_dir: cache folder (default `$RNN_TF_DATA_DIR` or `datasets/.cache`).
+        download: where `aclImdb_v1.tar.gz` comes from and is kept (`Download(origin=,
+            file_hash=, cache_dir=)`); default: the registry's URL and pinned sha256, and the
+            default cache folder.
         verbose: 1 shows progress while reading the archive.
 
     Returns:
@@ -290,6 +289,7 @@ def load_imdb(
     check_common(source, max_length, truncating, validation_fraction, batch_size,
                   max_examples)
     check_positive_int(vocab_size, "vocab_size")
+    where = check_download(download)
     options = dict(vocab_size=vocab_size, max_length=max_length, truncating=truncating,
                    batch_size=batch_size, validation_fraction=validation_fraction, seed=seed)
 
@@ -298,12 +298,11 @@ def load_imdb(
             return read_aclimdb(path, max_examples, verbose)
 
         # The repackaged labelled archive, when a data folder has it, needs no download.
-        if registry.find_local("imdb_reviews_labeled", cache_dir=cache_dir) is not None:
-            splits = registry.read_dataset_file("imdb_reviews_labeled", read,
-                                                cache_dir=cache_dir)
+        cache_only = Download(cache_dir=where.cache_dir)
+        if registry.find_local("imdb_reviews_labeled", cache_dir=where.cache_dir) is not None:
+            splits = registry.read_dataset_file("imdb_reviews_labeled", read, cache_only)
         else:
-            splits = registry.read_dataset_file("imdb_reviews", read, origin=origin,
-                                                file_hash=file_hash, cache_dir=cache_dir)
+            splits = registry.read_dataset_file("imdb_reviews", read, where)
         return _vectorize(splits, source=REAL, name="aclImdb", **options)
 
     def offline() -> SentimentData:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import pickle
 import zipfile
 
@@ -21,25 +20,21 @@ from rnn_tf.data._common import OFFLINE, REAL, choose, random_split
 from rnn_tf.data.errors import CorruptDataError
 from rnn_tf.data.imdb import PAD_CHAR, SentimentData, check_common, pad_ids, sentiment_data
 from rnn_tf.data.offline_reviews import synthetic_reviews
+from rnn_tf.data.registry import Download, check_download
 
 # Keras's imdb.load_data defaults, so ids match tutorials built on keras.datasets.imdb.
 START_CHAR, OOV_CHAR, INDEX_FROM = 1, 2, 3
 
 
-def load_word_index(
-    *,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
-) -> dict[str, int]:
+def load_word_index(download: Download | None = None) -> dict[str, int]:
     """Keras's IMDB `{word: rank}` index (rank 1 = most frequent), sha256-checked.
 
     Example:
         >>> load_word_index()["the"]
         1
     """
-    return registry.read_dataset_file("imdb_word_index", _read_word_index, origin=origin,
-                                      file_hash=file_hash, cache_dir=cache_dir)
+    return registry.read_dataset_file("imdb_word_index", _read_word_index,
+                                      check_download(download))
 
 
 def _read_word_index(path) -> dict[str, int]:
@@ -132,11 +127,8 @@ def load_imdb_npz(
     batch_size: int = 32,
     seed: int = 0,
     max_examples: int | None = None,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    word_index_origin: str | None = None,
-    word_index_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    download: Download | None = None,
+    word_index_download: Download | None = None,
 ) -> SentimentData:
     """Keras's pre-tokenised IMDB (`imdb.npz`) with Keras's id offsets, padded at the end.
 
@@ -155,18 +147,17 @@ def load_imdb_npz(
         batch_size: batch size of the datasets.
         seed: shuffling and split seed.
         max_examples: reviews per split (train, test) after a seeded shuffle.
-        origin: URL of `imdb.npz` (default: the registry's).
-        file_hash: its sha256 (default: the registry's pin, the hash Keras pins); there is
-            no way to skip the check.
-        word_index_origin: URL of `imdb_word_index.json` (default: the registry's).
-        word_index_hash: its sha256 (default: the registry's pin).
-        cache_dir: cache folder.
+        download: where `imdb.npz` comes from and is kept (`Download(origin=, file_hash=,
+            cache_dir=)`); default: the registry's URL and pin (the hash Keras pins) and the
+            default cache folder. There is no way to skip the hash check.
+        word_index_download: the same for `imdb_word_index.json`; default: the registry's
+            URL and pin, in `download`'s cache folder.
 
     Returns:
         `SentimentData` (no vectorizer; `decode` uses the word index).
 
     Raises:
-        ValueError: `file_hash` is empty.
+        ValueError: `download.file_hash` is empty.
         DataUnavailableError: source="real" and a file is neither local nor downloadable.
         CorruptDataError: a file fails its hash or is not in Keras's format.
 
@@ -182,20 +173,18 @@ def load_imdb_npz(
         if num_words <= INDEX_FROM:
             raise invalid("num_words", f"more than {INDEX_FROM} (ids 0-{INDEX_FROM} are reserved)",
                           num_words)
-    if file_hash is not None and not file_hash:
-        raise ValueError(
-            "Argument `file_hash` must be the sha256 of imdb.npz: the file holds pickled "
-            "arrays, which are never loaded unverified; received file_hash="
-            f"{file_hash!r}"
-        )
+    where = check_download(download)
+    if where.file_hash is not None and not where.file_hash:
+        raise invalid("download.file_hash", "the sha256 of imdb.npz (the file holds pickled "
+                      "arrays, which are never loaded unverified)", where.file_hash)
+    word_index_where = (check_download(word_index_download) if word_index_download is not None
+                        else Download(cache_dir=where.cache_dir))
     options = dict(num_words=num_words, max_length=max_length, truncating=truncating,
                    batch_size=batch_size, validation_fraction=validation_fraction, seed=seed)
 
     def real() -> SentimentData:
-        arrays = registry.read_dataset_file("imdb_npz", _read_npz, origin=origin,
-                                            file_hash=file_hash, cache_dir=cache_dir)
-        word_index = load_word_index(origin=word_index_origin, file_hash=word_index_hash,
-                                     cache_dir=cache_dir)
+        arrays = registry.read_dataset_file("imdb_npz", _read_npz, where)
+        word_index = load_word_index(word_index_where)
         rng = np.random.default_rng(seed)
         ranks, labels = {}, {}
         for split in ("train", "test"):

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from rnn_tf._checks import check_choice
 from rnn_tf.data import _cache
+from rnn_tf.data._cache import Download, check_download
 from rnn_tf.data.errors import CorruptDataError, DataUnavailableError
 
 T = TypeVar("T")
@@ -234,10 +235,8 @@ def list_datasets(cache_dir: str | os.PathLike | None = None) -> list[dict]:
 
 def download(
     name: str,
+    download: Download | None = None,
     *,
-    cache_dir: str | os.PathLike | None = None,
-    origin: str | None = None,
-    file_hash: str | None = None,
     deadline: float = _cache.DEFAULT_DEADLINE,
     verbose: int = 1,
 ) -> pathlib.Path:
@@ -245,9 +244,8 @@ def download(
 
     Args:
         name: a registry key (see `list_datasets`).
-        cache_dir: cache folder.
-        origin: URL overriding the canonical one (mirrors, tests).
-        file_hash: sha256 overriding the pinned one (a mirror's different file).
+        download: a mirror's URL and sha256 instead of the registry's, and the cache folder
+            (see `Download`); default: the registry's URL and pin, the default cache.
         deadline: seconds the whole download may take.
         verbose: 1 shows a progress bar while downloading.
 
@@ -256,13 +254,18 @@ def download(
 
     Raises:
         DataUnavailableError: offline and not on disk, the dataset has no URL, or the
-            download missed its deadline.
+            download stalled under the speed floor or missed its deadline.
         CorruptDataError: the file does not match its sha256.
 
     Example:
         >>> download("shakespeare")  # doctest: +SKIP
         PosixPath('.../datasets/.cache/shakespeare.txt')
     """
+    return _fetch(name, check_download(download), deadline=deadline, verbose=verbose)
+
+
+def _fetch(name: str, where: Download, *, deadline: float = _cache.DEFAULT_DEADLINE,
+           verbose: int = 1) -> pathlib.Path:
     info = get_info(name)
     if info.package is not None:
         path = _package_path(info)
@@ -272,8 +275,8 @@ def download(
                 "not installed; install rnn_tf's dependencies."
             )
         return path
-    return _cache.fetch(info.fname, origin or info.url, sha256=file_hash or info.sha256,
-                        cache_dir=cache_dir, deadline=deadline, verbose=verbose)
+    return _cache.fetch(info.fname, where.or_defaults(info.url, info.sha256),
+                        deadline=deadline, verbose=verbose)
 
 
 def find_local(name: str, *, cache_dir: str | os.PathLike | None = None
@@ -288,10 +291,8 @@ def find_local(name: str, *, cache_dir: str | os.PathLike | None = None
 def read_dataset_file(
     name: str,
     read: Callable[[pathlib.Path], T],
-    *,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    download: Download | None = None,
+    **fields,
 ) -> T:
     """Fetch `name` (local copy or checked download), then `read` it.
 
@@ -301,9 +302,9 @@ def read_dataset_file(
     Args:
         name: a registry key.
         read: turns the file's path into data; raises `CorruptDataError` on a bad file.
-        origin: URL overriding the registry's (mirrors, tests).
-        file_hash: sha256 overriding the registry's pin.
-        cache_dir: cache folder.
+        download: a mirror's URL and sha256, and the cache folder (see `Download`).
+        **fields: `origin=`, `file_hash=`, `cache_dir=` given one by one instead of
+            `download` (as `load_stocks` still passes them).
 
     Returns:
         What `read` returned.
@@ -311,11 +312,12 @@ def read_dataset_file(
     Example:
         >>> text = read_dataset_file("shakespeare", pathlib.Path.read_text)  # doctest: +SKIP
     """
-    path = download(name, cache_dir=cache_dir, origin=origin, file_hash=file_hash)
+    where = download or Download(**fields)
+    path = _fetch(name, where)
     try:
         return read(path)
     except CorruptDataError:
-        _cache.discard(path, cache_dir)
+        _cache.discard(path, where.cache_dir)
         raise
 
 
@@ -379,7 +381,7 @@ def _cli_download(args) -> int:
     failed = 0
     for name in names:
         try:
-            print(f"{name}: {download(name, cache_dir=args.cache_dir)}")
+            print(f"{name}: {download(name, Download(cache_dir=args.cache_dir))}")
         except (DataUnavailableError, OSError, ValueError) as error:
             failed += 1
             print(f"{name}: FAILED: {error}")

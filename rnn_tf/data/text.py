@@ -37,6 +37,7 @@ from rnn_tf.data._common import (
 )
 from rnn_tf.data.errors import CorruptDataError
 from rnn_tf.data.offline_play import synthetic_play
+from rnn_tf.data.registry import Download, check_download
 
 
 @dataclasses.dataclass
@@ -146,14 +147,12 @@ def load_shakespeare(
     test_fraction: float = 0.1,
     max_chars: int | None = None,
     seed: int = 0,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    download: Download | None = None,
 ) -> CharTextData:
     """Shakespeare as next-character sequences for a char-level language model.
 
     Args:
-        source: "real" (`shakespeare.txt` from shared data, cache or `origin`; error if
+        source: "real" (`shakespeare.txt` from shared data, cache or its URL; error if
             unavailable), "offline" (`synthetic_play` only), or "auto" (real when on disk
             or downloadable, else the fallback with a logged warning).
         seq_len: characters per input sequence.
@@ -163,9 +162,9 @@ def load_shakespeare(
         max_chars: use only the first `max_chars` characters (quick runs); the fallback
             generates this many (default 100,000).
         seed: shuffling seed (and the fallback's generator).
-        origin: URL of `shakespeare.txt` (default: the registry's).
-        file_hash: its sha256 (default: the registry's pin).
-        cache_dir: cache folder.
+        download: where `shakespeare.txt` comes from and is kept (`Download(origin=,
+            file_hash=, cache_dir=)`); default: the registry's URL and pinned sha256, and the
+            default cache folder.
 
     Returns:
         `CharTextData`.
@@ -185,12 +184,12 @@ def load_shakespeare(
     check_fractions(validation_fraction, test_fraction)
     if max_chars is not None:
         check_positive_int(max_chars, "max_chars")
+    where = check_download(download)
     options = dict(seq_len=seq_len, validation_fraction=validation_fraction,
                    test_fraction=test_fraction, batch_size=batch_size, seed=seed)
 
     def real() -> CharTextData:
-        text = registry.read_dataset_file("shakespeare", read_text, origin=origin,
-                                          file_hash=file_hash, cache_dir=cache_dir)
+        text = registry.read_dataset_file("shakespeare", read_text, where)
         return _build(text[:max_chars], source=REAL, name="shakespeare", **options)
 
     def offline() -> CharTextData:

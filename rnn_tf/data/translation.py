@@ -44,6 +44,7 @@ from rnn_tf.data._common import (
 )
 from rnn_tf.data.errors import CorruptDataError
 from rnn_tf.data.offline_numbers import number_pairs
+from rnn_tf.data.registry import Download, check_download
 
 logger = logging.getLogger("rnn_tf.data")
 
@@ -267,14 +268,12 @@ def load_translation(
     batch_size: int = 64,
     seed: int = 0,
     max_pairs: int | None = None,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    download: Download | None = None,
 ) -> TranslationData:
     """English -> Spanish pairs as encoder / decoder id arrays and `tf.data` pipelines.
 
     Args:
-        source: "real" (`spa-eng.zip` from shared data, cache or `origin`; error if
+        source: "real" (`spa-eng.zip` from shared data, cache or its URL; error if
             unavailable), "offline" (numbers 0-9999 in words), or "auto" (real when on
             disk or downloadable, else the fallback with a logged warning).
         vocab_size: `max_tokens` of each vectorizer.
@@ -285,9 +284,9 @@ def load_translation(
         batch_size: batch size of the datasets.
         seed: split, sampling and shuffling seed.
         max_pairs: keep a seeded random sample of this many pairs (after the length filter).
-        origin: URL of `spa-eng.zip` (default: the registry's).
-        file_hash: its sha256 (default: the registry's pin).
-        cache_dir: cache folder.
+        download: where `spa-eng.zip` comes from and is kept (`Download(origin=,
+            file_hash=, cache_dir=)`); default: the registry's URL and pinned sha256, and the
+            default cache folder.
 
     Returns:
         `TranslationData`.
@@ -310,13 +309,13 @@ def load_translation(
     check_fractions(validation_fraction, test_fraction)
     if max_pairs is not None:
         check_positive_int(max_pairs, "max_pairs")
+    where = check_download(download)
     options = dict(vocab_size=vocab_size, sequence_length=sequence_length,
                    validation_fraction=validation_fraction, test_fraction=test_fraction,
                    batch_size=batch_size, seed=seed, max_pairs=max_pairs)
 
     def real() -> TranslationData:
-        pairs = registry.read_dataset_file("spa_eng", read_spa_eng, origin=origin,
-                                           file_hash=file_hash, cache_dir=cache_dir)
+        pairs = registry.read_dataset_file("spa_eng", read_spa_eng, where)
         return _build(pairs, source=REAL, name="spa-eng", **options)
 
     def offline() -> TranslationData:

@@ -5,7 +5,7 @@ import logging
 import pytest
 from tiny_files import sha256
 
-from rnn_tf.data import _cache
+from rnn_tf.data import Download, _cache
 from rnn_tf.data._cache import CorruptDataError, DataUnavailableError
 from rnn_tf.data._common import check_fractions, check_source, choose
 
@@ -40,10 +40,11 @@ def test_shared_data_dirs_include_env_and_sibling_shared_folder(monkeypatch, tmp
 def test_download_then_cache_hit_makes_one_request(http_server, cache):
     (http_server.root / "file.txt").write_text("hello")
     expected = sha256(http_server.root / "file.txt")
-    first = _cache.fetch("file.txt", http_server.url("file.txt"), sha256=expected,
-                         cache_dir=cache)
-    second = _cache.fetch("file.txt", http_server.url("file.txt"), sha256=expected,
-                          cache_dir=cache)
+    first = _cache.fetch("file.txt",
+                         Download(http_server.url("file.txt"), file_hash=expected, cache_dir=cache))
+    second = _cache.fetch("file.txt",
+                          Download(http_server.url("file.txt"), file_hash=expected,
+                                   cache_dir=cache))
     assert first == second == cache / "file.txt"
     assert first.read_text() == "hello"
     assert http_server.requests["file.txt"] == 1
@@ -52,17 +53,20 @@ def test_download_then_cache_hit_makes_one_request(http_server, cache):
 def test_hash_mismatch_raises_and_leaves_nothing_in_cache(http_server, cache):
     (http_server.root / "file.txt").write_text("tampered")
     with pytest.raises(CorruptDataError, match="does not match the pinned sha256"):
-        _cache.fetch("file.txt", http_server.url("file.txt"), sha256="0" * 64, cache_dir=cache)
+        _cache.fetch("file.txt",
+                     Download(http_server.url("file.txt"), file_hash="0" * 64, cache_dir=cache))
     assert not (cache / "file.txt").exists()
 
 
 def test_a_stale_copy_downloaded_earlier_is_downloaded_again(http_server, cache, caplog):
     (http_server.root / "file.txt").write_text("old release")
-    _cache.fetch("file.txt", http_server.url("file.txt"), cache_dir=cache)
+    _cache.fetch("file.txt", Download(http_server.url("file.txt"), cache_dir=cache))
     (http_server.root / "file.txt").write_text("new release")  # and a new pinned hash
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
-        path = _cache.fetch("file.txt", http_server.url("file.txt"),
-                            sha256=sha256(http_server.root / "file.txt"), cache_dir=cache)
+        path = _cache.fetch("file.txt",
+                            Download(http_server.url("file.txt"),
+                                     file_hash=sha256(http_server.root / "file.txt"),
+                                     cache_dir=cache))
     assert path.read_text() == "new release"
     assert http_server.requests["file.txt"] == 2
     assert "downloaded again" in caplog.text
@@ -70,13 +74,13 @@ def test_a_stale_copy_downloaded_earlier_is_downloaded_again(http_server, cache,
 
 def test_http_error_is_data_unavailable_with_a_hint(http_server, cache):
     with pytest.raises(DataUnavailableError, match="could not be downloaded.*RNN_TF_DATA_DIR"):
-        _cache.fetch("missing.txt", http_server.url("missing.txt"), cache_dir=cache)
+        _cache.fetch("missing.txt", Download(http_server.url("missing.txt"), cache_dir=cache))
     assert not (cache / "missing.txt").exists()
 
 
 def test_no_url_and_no_file_says_where_it_looked(cache):
     with pytest.raises(DataUnavailableError, match=str(cache)):
-        _cache.fetch("nowhere.csv", None, cache_dir=cache)
+        _cache.fetch("nowhere.csv", Download(None, cache_dir=cache))
 
 
 def test_shared_copy_is_checked_against_its_sha256sums(monkeypatch, tmp_path, cache):
@@ -85,10 +89,10 @@ def test_shared_copy_is_checked_against_its_sha256sums(monkeypatch, tmp_path, ca
     (shared / "data.csv").write_text("a,b\n1,2\n")
     (shared / "SHA256SUMS").write_text(f"{sha256(shared / 'data.csv')}  data.csv\n")
     monkeypatch.setattr(_cache, "shared_data_dirs", lambda: [shared])
-    assert _cache.fetch("data.csv", None, cache_dir=cache) == shared / "data.csv"
+    assert _cache.fetch("data.csv", Download(None, cache_dir=cache)) == shared / "data.csv"
     (shared / "data.csv").write_text("a,b\n1,3\n")
     with pytest.raises(CorruptDataError, match="data.csv has sha256"):
-        _cache.fetch("data.csv", None, cache_dir=cache)
+        _cache.fetch("data.csv", Download(None, cache_dir=cache))
 
 
 def test_discard_only_deletes_what_it_downloaded_into_the_cache(http_server, tmp_path, cache):
@@ -97,7 +101,7 @@ def test_discard_only_deletes_what_it_downloaded_into_the_cache(http_server, tmp
     by_hand = cache / "by-hand.txt"
     by_hand.write_text("keep too")
     (http_server.root / "bad.txt").write_text("unreadable")
-    downloaded = _cache.fetch("bad.txt", http_server.url("bad.txt"), cache_dir=cache)
+    downloaded = _cache.fetch("bad.txt", Download(http_server.url("bad.txt"), cache_dir=cache))
     assert not _cache.discard(outside, cache) and outside.exists()
     assert not _cache.discard(by_hand, cache) and by_hand.exists()
     assert _cache.discard(downloaded, cache)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from tiny_files import sha256
 
-from rnn_tf.data import CorruptDataError, DataUnavailableError
+from rnn_tf.data import CorruptDataError, DataUnavailableError, Download
 from rnn_tf.data.digit_strips import (
     DIGIT_WORDS,
     VOCABULARY,
@@ -110,8 +110,10 @@ def served_mnist(http_server):
 
 
 def test_mnist_download_pools_and_cache_hit(served_mnist, cache):
-    options = dict(images="mnist", source="real", origin=served_mnist.url("mnist.npz"),
-                   file_hash=sha256(served_mnist.root / "mnist.npz"), cache_dir=cache, **SMALL)
+    options = dict(images="mnist", source="real",
+                   download=Download(origin=served_mnist.url("mnist.npz"),
+                                     file_hash=sha256(served_mnist.root / "mnist.npz"),
+                                     cache_dir=cache), **SMALL)
     data = load_digit_strips(**options)
     assert data.name == "mnist" and data.image_shape == (28, 112, 1)
     test_images = set(np.concatenate(data.source_images["test"]).tolist())
@@ -124,13 +126,15 @@ def test_mnist_download_pools_and_cache_hit(served_mnist, cache):
 
 def test_mnist_hash_mismatch_is_an_error(served_mnist, cache):
     with pytest.raises(CorruptDataError):
-        load_digit_strips(images="mnist", source="real", origin=served_mnist.url("mnist.npz"),
-                          cache_dir=cache, **SMALL)
+        load_digit_strips(images="mnist", source="real",
+                          download=Download(origin=served_mnist.url("mnist.npz"), cache_dir=cache),
+                          **SMALL)
     assert not (cache / "mnist.npz").exists()
 
 
 def test_mnist_unavailable_real_fails_auto_uses_sklearn_digits(http_server, cache, caplog):
-    options = dict(images="mnist", origin=http_server.url("absent.npz"), cache_dir=cache,
+    options = dict(images="mnist",
+                   download=Download(origin=http_server.url("absent.npz"), cache_dir=cache),
                    **SMALL)
     with pytest.raises(DataUnavailableError):
         load_digit_strips(source="real", **options)

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from rnn_tf.data import _cache
+from rnn_tf.data import Download, _cache, _download
 from rnn_tf.data._cache import CorruptDataError, DataUnavailableError
 
 WORKTREE = pathlib.Path(__file__).resolve().parents[2]
@@ -27,12 +27,12 @@ PAYLOAD_SHA256 = hashlib.sha256(PAYLOAD).hexdigest()
 # children reach the download at the same moment.
 CHILD = """
 import pathlib, sys, time
-from rnn_tf.data import _cache
+from rnn_tf.data import Download, _cache
 ready, go, fname, url, digest, cache = sys.argv[1:7]
 pathlib.Path(ready).touch()
 while not pathlib.Path(go).exists():
     time.sleep(0.01)
-print("RESULT", _cache.fetch(fname, url, sha256=digest, cache_dir=cache))
+print("RESULT", _cache.fetch(fname, Download(url, digest, cache)))
 """
 
 
@@ -94,9 +94,72 @@ def test_a_mirror_that_sends_bytes_slowly_hits_the_overall_deadline(scripted_ser
     server = scripted_server({"payload.bin": PAYLOAD[:300]}, chunk=1, delay=0.05)
     started = time.monotonic()
     with pytest.raises(DataUnavailableError, match="deadline of 2"):
-        _cache.fetch("payload.bin", server.url("payload.bin"), cache_dir=cache, deadline=2.0)
+        _cache.fetch("payload.bin", Download(server.url("payload.bin"), cache_dir=cache),
+                     deadline=2.0)
     assert time.monotonic() - started < 8
     assert not (cache / "payload.bin").exists()
+
+
+def _left_in(cache: pathlib.Path) -> list[str]:
+    """Files in the cache besides the lock and record folder: a partial download would show."""
+    return sorted(p.name for p in cache.iterdir() if p.name != _download.BOOKKEEPING)
+
+
+@pytest.mark.timeout(60)
+def test_a_trickle_under_the_speed_floor_is_abandoned_long_before_the_deadline(
+        scripted_server, cache):
+    # One byte every 0.2 s (5 bytes/s) against a floor of 1,000 bytes/s over 1 s windows.
+    server = scripted_server({"payload.bin": PAYLOAD[:300]}, chunk=1, delay=0.2)
+    started = time.monotonic()
+    with pytest.raises(DataUnavailableError) as caught:
+        _cache.fetch("payload.bin", Download(server.url("payload.bin"), cache_dir=cache),
+                     min_speed=1000, min_speed_window=1.0, timeout=10)
+    elapsed = time.monotonic() - started
+    message = str(caught.value)
+    assert server.url("payload.bin") in message and "floor of 1,000 bytes/s" in message
+    received = int(message.split(" bytes received in all")[0].split("(")[-1].replace(",", ""))
+    assert 1 <= received < 300
+    assert 1.0 <= elapsed < 5, elapsed   # one window, not the 1,800 s deadline
+    assert _left_in(cache) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_mirror_that_sends_nothing_is_abandoned_after_the_read_timeout(scripted_server, cache):
+    server = scripted_server({"payload.bin": PAYLOAD}, stall_after=0)
+    started = time.monotonic()
+    with pytest.raises(DataUnavailableError, match=r"no byte arrived for 1 s \(0 bytes"):
+        _cache.fetch("payload.bin", Download(server.url("payload.bin"), cache_dir=cache),
+                     timeout=1.0)
+    assert time.monotonic() - started < 5
+    assert _left_in(cache) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_slow_but_steady_download_above_the_floor_completes(scripted_server, cache):
+    # 8 KiB every 50 ms, about 160 KB/s for about 2 s: four times the 0.5 s window, and
+    # eight times the 20,000 bytes/s floor, the way a slow mirror of the IMDB archive runs.
+    server = scripted_server({"payload.bin": PAYLOAD}, chunk=8192, delay=0.05)
+    started = time.monotonic()
+    path = _cache.fetch("payload.bin",
+                        Download(server.url("payload.bin"), PAYLOAD_SHA256, cache),
+                        min_speed=20_000, min_speed_window=0.5, timeout=5)
+    assert time.monotonic() - started > 1.0   # it really was slow, so the floor was judged
+    assert path.read_bytes() == PAYLOAD
+
+
+def test_the_speed_floor_uses_a_sliding_window_not_the_whole_download():
+    # 1 MB in the first second, then 10 bytes a second: the average since the start stays
+    # far above 1,000 bytes/s for minutes, the last 2 s window falls under it at once.
+    floor = _download._SpeedFloor(1000, 2.0, now=0.0)
+    floor.check(1.0, 1_000_000)
+    floor.check(2.0, 1_000_010)
+    floor.check(2.9, 1_000_019)   # the window still reaches back into the fast second
+    with pytest.raises(_download._TooSlow) as caught:
+        floor.check(3.5, 1_000_025)
+    # Measured from the last sample at or before 3.5 - 2 = 1.5 s: the one at 1.0 s.
+    window_bytes, window_seconds = caught.value.args
+    assert window_bytes == 25 and window_seconds == pytest.approx(2.5)
+    assert 1_000_025 / 3.5 > 1000   # the average since the start was still above the floor
 
 
 def test_a_users_own_file_in_the_data_folder_is_reported_not_replaced(
@@ -109,7 +172,7 @@ def test_a_users_own_file_in_the_data_folder_is_reported_not_replaced(
     monkeypatch.setenv("RNN_TF_CACHE_DIR", str(cache_dir))
     published = hashlib.sha256(b"published").hexdigest()
     with pytest.raises(CorruptDataError, match="my-data/file.txt"):
-        _cache.fetch("file.txt", http_server.url("file.txt"), sha256=published)
+        _cache.fetch("file.txt", Download(http_server.url("file.txt"), file_hash=published))
     assert (data_dir / "file.txt").read_text() == "my own edited copy"
     assert http_server.requests["file.txt"] == 0
 
@@ -118,21 +181,25 @@ def test_a_file_placed_in_the_cache_by_hand_is_reported_not_replaced(http_server
     (http_server.root / "file.txt").write_text("published")
     (cache / "file.txt").write_text("copied in by hand")
     with pytest.raises(CorruptDataError, match="did not download"):
-        _cache.fetch("file.txt", http_server.url("file.txt"),
-                     sha256=hashlib.sha256(b"published").hexdigest(), cache_dir=cache)
+        _cache.fetch("file.txt",
+                     Download(http_server.url("file.txt"),
+                              file_hash=hashlib.sha256(b"published").hexdigest(), cache_dir=cache))
     assert (cache / "file.txt").read_text() == "copied in by hand"
 
 
 def test_a_typo_in_file_hash_keeps_the_valid_cached_file(http_server, cache):
     (http_server.root / "file.txt").write_text("published")
     good = hashlib.sha256(b"published").hexdigest()
-    path = _cache.fetch("file.txt", http_server.url("file.txt"), sha256=good, cache_dir=cache)
+    path = _cache.fetch("file.txt",
+                        Download(http_server.url("file.txt"), file_hash=good, cache_dir=cache))
     typo = good[:-1] + ("0" if good[-1] != "0" else "1")
     with pytest.raises(CorruptDataError, match="sha256"):
-        _cache.fetch("file.txt", http_server.url("file.txt"), sha256=typo, cache_dir=cache)
+        _cache.fetch("file.txt",
+                     Download(http_server.url("file.txt"), file_hash=typo, cache_dir=cache))
     assert path.read_text() == "published"
-    assert _cache.fetch("file.txt", http_server.url("file.txt"), sha256=good,
-                        cache_dir=cache) == path
+    assert _cache.fetch("file.txt",
+                        Download(http_server.url("file.txt"), file_hash=good,
+                                 cache_dir=cache)) == path
 
 
 def test_a_cache_path_that_is_a_file_is_a_clear_error(http_server, tmp_path):
@@ -140,7 +207,7 @@ def test_a_cache_path_that_is_a_file_is_a_clear_error(http_server, tmp_path):
     not_a_folder = tmp_path / "cache"
     not_a_folder.write_text("a file where the cache folder should be")
     with pytest.raises(NotADirectoryError, match=f"{not_a_folder}.*not a folder"):
-        _cache.fetch("file.txt", http_server.url("file.txt"), cache_dir=not_a_folder)
+        _cache.fetch("file.txt", Download(http_server.url("file.txt"), cache_dir=not_a_folder))
     assert http_server.requests["file.txt"] == 0
 
 
@@ -156,7 +223,7 @@ def test_an_unwritable_cache_is_a_clear_error_not_a_redirect(http_server, monkey
     monkeypatch.setattr(os, "access", access)
     (http_server.root / "file.txt").write_text("published")
     with pytest.raises(PermissionError, match=f"{cache}.*not writable"):
-        _cache.fetch("file.txt", http_server.url("file.txt"), cache_dir=cache)
+        _cache.fetch("file.txt", Download(http_server.url("file.txt"), cache_dir=cache))
     assert http_server.requests["file.txt"] == 0
 
 
@@ -167,6 +234,6 @@ def test_a_read_only_cache_folder_is_a_clear_error(http_server, cache):
     cache.chmod(0o555)
     try:
         with pytest.raises(PermissionError, match="not writable"):
-            _cache.fetch("file.txt", http_server.url("file.txt"), cache_dir=cache)
+            _cache.fetch("file.txt", Download(http_server.url("file.txt"), cache_dir=cache))
     finally:
         cache.chmod(0o755)

@@ -11,6 +11,7 @@ from tiny_files import sha256, truncate, write_aclimdb, write_imdb_npz, write_wo
 from rnn_tf.data import (
     CorruptDataError,
     DataUnavailableError,
+    Download,
     imdb,
     imdb_npz,
     load_imdb,
@@ -34,8 +35,9 @@ def _tiny_hash(server) -> str:
 
 def test_aclimdb_download_tokenise_and_cache_hit(served_aclimdb, cache):
     url = served_aclimdb.url("aclImdb_v1.tar.gz")
-    data = load_imdb(source="real", origin=url, file_hash=_tiny_hash(served_aclimdb),
-                     cache_dir=cache, **SMALL)
+    data = load_imdb(source="real",
+                     download=Download(origin=url, file_hash=_tiny_hash(served_aclimdb),
+                                       cache_dir=cache), **SMALL)
     assert (data.source, data.name) == ("real", "aclImdb")
     assert data.x_train.shape == (6, 12) and data.x_val.shape == (2, 12)
     assert data.x_test.shape == (8, 12) and data.x_train.dtype == np.int32
@@ -49,45 +51,52 @@ def test_aclimdb_download_tokenise_and_cache_hit(served_aclimdb, cache):
     x, y = next(iter(data.train))
     assert x.shape == (4, 12) and y.shape == (4,)
 
-    again = load_imdb(source="real", origin=url, file_hash=_tiny_hash(served_aclimdb),
-                      cache_dir=cache, **SMALL)
+    again = load_imdb(source="real",
+                      download=Download(origin=url, file_hash=_tiny_hash(served_aclimdb),
+                                        cache_dir=cache), **SMALL)
     np.testing.assert_array_equal(again.x_train, data.x_train)
     assert served_aclimdb.requests["aclImdb_v1.tar.gz"] == 1
 
 
 def test_vectorizer_is_fitted_on_the_training_split_only(served_aclimdb, cache):
-    data = load_imdb(source="real", origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
-                     file_hash=_tiny_hash(served_aclimdb), cache_dir=cache, **SMALL)
+    data = load_imdb(source="real",
+                     download=Download(origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
+                                       file_hash=_tiny_hash(served_aclimdb), cache_dir=cache),
+                     **SMALL)
     assert "test" not in data.vocabulary  # "(test i)" appears only in test reviews
 
 
 def test_user_supplied_hash_mismatch_raises_and_removes_the_file(served_aclimdb, cache):
     with pytest.raises(CorruptDataError, match="sha256"):
-        load_imdb(source="real", origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
-                  file_hash="0" * 64, cache_dir=cache, **SMALL)
+        load_imdb(source="real",
+                  download=Download(origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
+                                    file_hash="0" * 64, cache_dir=cache), **SMALL)
     assert [p for p in cache.iterdir() if not p.name.startswith(".")] == []
 
 
 def test_the_official_archives_pinned_hash_rejects_another_archive(served_aclimdb, cache):
     with pytest.raises(CorruptDataError, match="c40f74a18d3b61f90feba1e17730e0d38e8b97c05"):
-        load_imdb(source="real", origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
-                  cache_dir=cache, **SMALL)
+        load_imdb(source="real",
+                  download=Download(origin=served_aclimdb.url("aclImdb_v1.tar.gz"),
+                                    cache_dir=cache), **SMALL)
     assert not (cache / "aclImdb_v1.tar.gz").exists()
 
 
 def test_truncated_archive_is_a_clear_error_and_is_removed(http_server, cache):
     truncate(write_aclimdb(http_server.root / "aclImdb_v1.tar.gz", per_class=40), 0.5)
     with pytest.raises(CorruptDataError, match="truncated or damaged"):
-        load_imdb(source="real", origin=http_server.url("aclImdb_v1.tar.gz"),
-                  file_hash=_tiny_hash(http_server), cache_dir=cache, **SMALL)
+        load_imdb(source="real",
+                  download=Download(origin=http_server.url("aclImdb_v1.tar.gz"),
+                                    file_hash=_tiny_hash(http_server), cache_dir=cache), **SMALL)
     assert not (cache / "aclImdb_v1.tar.gz").exists()
 
 
 def test_archive_without_the_aclimdb_layout_is_rejected(http_server, cache):
     write_aclimdb(http_server.root / "aclImdb_v1.tar.gz", labels=("pos",))
     with pytest.raises(CorruptDataError, match="aclImdb/train/neg/"):
-        load_imdb(source="real", origin=http_server.url("aclImdb_v1.tar.gz"),
-                  file_hash=_tiny_hash(http_server), cache_dir=cache, **SMALL)
+        load_imdb(source="real",
+                  download=Download(origin=http_server.url("aclImdb_v1.tar.gz"),
+                                    file_hash=_tiny_hash(http_server), cache_dir=cache), **SMALL)
 
 
 def test_max_examples_keeps_both_classes(tmp_path):
@@ -104,12 +113,15 @@ def served_npz(http_server):
     return http_server
 
 
-def _npz(server, cache, **kwargs):
-    options = dict(source="real", origin=server.url("imdb.npz"),
-                   file_hash=sha256(server.root / "imdb.npz"),
-                   word_index_origin=server.url("imdb_word_index.json"),
-                   word_index_hash=sha256(server.root / "imdb_word_index.json"),
-                   cache_dir=cache, num_words=None, max_length=6, validation_fraction=0.0)
+def _npz(server, cache, file_hash="served", **kwargs):
+    # file_hash="served" is the hash of the served file; None and "" go through as given.
+    if file_hash == "served":
+        file_hash = sha256(server.root / "imdb.npz")
+    index_hash = sha256(server.root / "imdb_word_index.json")
+    options = dict(source="real", num_words=None, max_length=6, validation_fraction=0.0,
+                   download=Download(server.url("imdb.npz"), file_hash, cache),
+                   word_index_download=Download(server.url("imdb_word_index.json"), index_hash,
+                                                cache))
     return load_imdb_npz(**{**options, **kwargs})
 
 
@@ -140,7 +152,7 @@ def test_npz_num_words_maps_rare_words_to_oov(served_npz, cache):
 
 
 def test_npz_is_never_loaded_without_a_hash(served_npz, cache):
-    with pytest.raises(ValueError, match="file_hash"):
+    with pytest.raises(ValueError, match="download.file_hash"):
         _npz(served_npz, cache, file_hash="")
     # None means the registry's pin (Keras's), which this tiny file does not match.
     with pytest.raises(CorruptDataError, match="sha256"):
@@ -157,8 +169,10 @@ def test_npz_hash_mismatch_raises_and_removes_the_file(served_npz, cache):
 def test_npz_that_is_not_a_zip_is_corrupt(http_server, cache):
     (http_server.root / "imdb.npz").write_bytes(b"not an npz")
     with pytest.raises(CorruptDataError, match="not a Keras imdb.npz"):
-        load_imdb_npz(source="real", origin=http_server.url("imdb.npz"),
-                      file_hash=sha256(http_server.root / "imdb.npz"), cache_dir=cache)
+        load_imdb_npz(source="real",
+                      download=Download(origin=http_server.url("imdb.npz"),
+                                        file_hash=sha256(http_server.root / "imdb.npz"),
+                                        cache_dir=cache))
 
 
 def _label_from_text(text: str) -> int:
@@ -207,14 +221,16 @@ def test_offline_npz_fallback_round_trips_through_decode():
 
 def test_auto_falls_back_with_warning_when_offline(http_server, cache, caplog):
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
-        data = load_imdb(source="auto", origin=http_server.url("absent.tar.gz"),
-                         cache_dir=cache, max_examples=40, **SMALL)
+        data = load_imdb(source="auto", max_examples=40,
+                         download=Download(origin=http_server.url("absent.tar.gz"),
+                                           cache_dir=cache), **SMALL)
     assert data.source == "offline" and "OFFLINE FALLBACK" in caplog.text
 
 
 def test_real_never_falls_back(http_server, cache):
     with pytest.raises(DataUnavailableError):
-        load_imdb(source="real", origin=http_server.url("absent.tar.gz"), cache_dir=cache,
+        load_imdb(source="real",
+                  download=Download(origin=http_server.url("absent.tar.gz"), cache_dir=cache),
                   **SMALL)
 
 
@@ -258,8 +274,8 @@ def test_npz_num_words_must_leave_room_for_words():
 
 @pytest.mark.needs_shared_data
 def test_real_shared_archive_subset(shared_data_dir):
-    data = load_imdb(source="real", cache_dir=shared_data_dir, max_examples=200,
-                     max_length=100, verbose=0)
+    data = load_imdb(source="real", max_examples=200, max_length=100, verbose=0,
+                     download=Download(cache_dir=shared_data_dir))
     assert data.source == "real" and data.name == "aclImdb"
     assert len(data.y_test) == 200 and data.y_test.mean() == 0.5
     assert len(data.y_train) + len(data.y_val) == 200
@@ -267,5 +283,5 @@ def test_real_shared_archive_subset(shared_data_dir):
 
 @pytest.mark.needs_shared_data
 def test_real_shared_word_index(shared_data_dir):
-    index = imdb_npz.load_word_index(cache_dir=shared_data_dir)
+    index = imdb_npz.load_word_index(Download(cache_dir=shared_data_dir))
     assert index["the"] == 1 and len(index) == 88_584

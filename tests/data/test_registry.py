@@ -9,7 +9,7 @@ import pytest
 from tiny_files import sha256
 
 import rnn_tf.data
-from rnn_tf.data import _cache, registry
+from rnn_tf.data import Download, _cache, registry
 
 
 def test_public_api_is_importable():
@@ -95,9 +95,9 @@ def served_text(http_server, monkeypatch):
 
 
 def test_download_then_verify(served_text, cache):
-    path = registry.download("shakespeare", cache_dir=cache)
+    path = registry.download("shakespeare", download=Download(cache_dir=cache))
     assert path == cache / "shakespeare.txt"
-    assert registry.download("shakespeare", cache_dir=cache) == path
+    assert registry.download("shakespeare", download=Download(cache_dir=cache)) == path
     assert served_text.requests["shakespeare.txt"] == 1
     result = registry.verify("shakespeare", cache_dir=cache)
     assert result["ok"] is True and result["path"] == str(path)

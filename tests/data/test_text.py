@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 from tiny_files import play_text, sha256
 
-from rnn_tf.data import CorruptDataError, DataUnavailableError, load_shakespeare, synthetic_play
+from rnn_tf.data import (
+    CorruptDataError,
+    DataUnavailableError,
+    Download,
+    load_shakespeare,
+    synthetic_play,
+)
 
 SMALL = dict(seq_len=20, batch_size=4)
 
@@ -18,8 +24,10 @@ def served_text(http_server):
 
 
 def _load(server, cache, **kwargs):
-    options = dict(source="real", origin=server.url("shakespeare.txt"),
-                   file_hash=sha256(server.root / "shakespeare.txt"), cache_dir=cache, **SMALL)
+    options = dict(source="real",
+                   download=Download(origin=server.url("shakespeare.txt"),
+                                     file_hash=sha256(server.root / "shakespeare.txt"),
+                                     cache_dir=cache), **SMALL)
     return load_shakespeare(**{**options, **kwargs})
 
 
@@ -56,8 +64,9 @@ def test_encode_decode_round_trip_and_unknown_characters(served_text, cache):
 
 def test_default_pinned_hash_rejects_another_file(served_text, cache):
     with pytest.raises(CorruptDataError, match="sha256"):
-        load_shakespeare(source="real", origin=served_text.url("shakespeare.txt"),
-                         cache_dir=cache)
+        load_shakespeare(source="real",
+                         download=Download(origin=served_text.url("shakespeare.txt"),
+                                           cache_dir=cache))
     assert not (cache / "shakespeare.txt").exists()
 
 
@@ -69,7 +78,8 @@ def test_binary_file_is_rejected_and_removed(http_server, cache):
 
 
 def test_real_never_falls_back_and_auto_warns(http_server, cache, caplog):
-    options = dict(origin=http_server.url("absent.txt"), cache_dir=cache, max_chars=5000,
+    options = dict(max_chars=5000,
+                   download=Download(origin=http_server.url("absent.txt"), cache_dir=cache),
                    **SMALL)
     with pytest.raises(DataUnavailableError):
         load_shakespeare(source="real", **options)
@@ -109,6 +119,7 @@ def test_seq_len_longer_than_a_split_is_explained():
 
 @pytest.mark.needs_shared_data
 def test_real_shared_text(shared_data_dir):
-    data = load_shakespeare(source="real", cache_dir=shared_data_dir, max_chars=50_000)
+    data = load_shakespeare(source="real", max_chars=50_000,
+                            download=Download(cache_dir=shared_data_dir))
     assert data.source == "real" and data.text.startswith("First Citizen:\n")
     assert data.x_train.shape == (396, 100)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from tiny_files import SPA_LINES, sha256, truncate, write_spa_zip
 
-from rnn_tf.data import CorruptDataError, DataUnavailableError
+from rnn_tf.data import CorruptDataError, DataUnavailableError, Download
 from rnn_tf.data.offline_numbers import english_number, number_pairs, spanish_number
 from rnn_tf.data.translation import load_translation, parse_pairs, read_spa_eng, standardize
 
@@ -65,8 +65,10 @@ def served_zip(http_server):
 
 
 def _load(server, cache, **kwargs):
-    options = dict(source="real", origin=server.url("spa-eng.zip"),
-                   file_hash=sha256(server.root / "spa-eng.zip"), cache_dir=cache, **SMALL)
+    options = dict(source="real",
+                   download=Download(origin=server.url("spa-eng.zip"),
+                                     file_hash=sha256(server.root / "spa-eng.zip"),
+                                     cache_dir=cache), **SMALL)
     return load_translation(**{**options, **kwargs})
 
 
@@ -129,7 +131,8 @@ def test_encode_source_standardises_raw_text(served_zip, cache):
 
 def test_default_pinned_hash_rejects_another_file(served_zip, cache):
     with pytest.raises(CorruptDataError, match="sha256"):
-        load_translation(source="real", origin=served_zip.url("spa-eng.zip"), cache_dir=cache)
+        load_translation(source="real",
+                         download=Download(origin=served_zip.url("spa-eng.zip"), cache_dir=cache))
     assert not (cache / "spa-eng.zip").exists()
 
 
@@ -163,7 +166,8 @@ def test_offline_fallback_is_big_enough_to_train():
 
 def test_real_never_falls_back(http_server, cache):
     with pytest.raises(DataUnavailableError):
-        load_translation(source="real", origin=http_server.url("absent.zip"), cache_dir=cache)
+        load_translation(source="real",
+                         download=Download(origin=http_server.url("absent.zip"), cache_dir=cache))
 
 
 @pytest.mark.parametrize("kwargs, argument", [
@@ -178,6 +182,7 @@ def test_bad_arguments_name_themselves(kwargs, argument):
 
 @pytest.mark.needs_shared_data
 def test_real_shared_zip_subset(shared_data_dir):
-    data = load_translation(source="real", cache_dir=shared_data_dir, max_pairs=1000)
+    data = load_translation(source="real", max_pairs=1000,
+                            download=Download(cache_dir=shared_data_dir))
     assert data.source == "real" and sum(len(p) for p in data.pairs.values()) == 1000
     assert any("¿" in spanish for _, spanish in data.pairs["train"])
