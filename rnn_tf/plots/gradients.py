@@ -287,8 +287,11 @@ def plot_clipping(gradients=None, threshold: float = 1.0) -> matplotlib.figure.F
     """Gradient clipping by value versus by norm, on 2-D gradient vectors.
 
     Clipping by value (Keras `clipvalue`) caps each component at +-threshold, which
-    turns the vector; clipping by norm (Keras `clipnorm`) rescales the whole vector
-    to length threshold when it is longer, which keeps its direction.
+    turns the vector; clipping by norm rescales the whole vector to length threshold
+    when it is longer, which keeps its direction. Each vector here stands for all the
+    model's gradients joined into one: that is Keras `global_clipnorm`
+    (`tf.clip_by_global_norm`, the trainer's `clip_norm`). Keras `clipnorm` instead clips
+    each variable's gradient separately, which can turn the joined vector.
 
     Args:
         gradients: Array of shape `(n, 2)`: 1 to 6 two-dimensional gradients
@@ -333,7 +336,13 @@ def plot_clipping(gradients=None, threshold: float = 1.0) -> matplotlib.figure.F
             Rectangle((-theta, -theta), 2 * theta, 2 * theta),
             "each component in [−θ, θ]",
         ),
-        (axes[1], by_norm, "clip by norm (Keras clipnorm=θ)", Circle((0, 0), theta), "‖g‖ ≤ θ"),
+        (
+            axes[1],
+            by_norm,
+            "clip by global norm (Keras global_clipnorm=θ)",
+            Circle((0, 0), theta),
+            "‖g‖ ≤ θ",
+        ),
     )
     multiple = vectors.shape[0] > 1
     for ax, clipped, title, region, region_label in panels:
