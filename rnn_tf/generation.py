@@ -94,6 +94,67 @@ def _length_normalizer(lengths: np.ndarray, alpha: float) -> np.ndarray:
     return ((5.0 + lengths) / 6.0) ** alpha
 
 
+def _top_k_stable(values: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of the k largest values of each row, largest first, ties to the
+    lower index: `np.argsort(-values, kind="stable")[:, :k]` in linear time (a partition
+    instead of a full sort; beam search ranks width x vocabulary candidates per step)."""
+    if k >= values.shape[1]:
+        return np.argsort(-values, axis=1, kind="stable")[:, :k]
+    kth = -np.partition(-values, k - 1, axis=1)[:, k - 1 : k]
+    above, tied = values > kth, values == kth
+    # Of the values equal to the k-th largest, the lowest indices fill the remaining places.
+    keep = above | (tied & (np.cumsum(tied, axis=1) <= k - above.sum(axis=1, keepdims=True)))
+    chosen = np.nonzero(keep)[1].reshape(len(values), k)
+    order = np.argsort(-np.take_along_axis(values, chosen, axis=1), axis=1, kind="stable")
+    return np.take_along_axis(chosen, order, axis=1)
+
+
+def _forbidden(start_id: int, end_id: int, vocab: int | None = None) -> tuple[int, ...]:
+    """Ids never generated as words: padding (0), and the start token unless it also ends."""
+    ids = (0,)
+    if start_id != end_id and start_id >= 0 and (vocab is None or start_id < vocab):
+        ids += (start_id,)
+    return ids
+
+
+def _beam_step(probs, scores, finished, width: int, forbidden: tuple[int, ...]):
+    """One step of beam search over `probs (batch * width, vocab)`.
+
+    Each hypothesis's score plus log P of each next token is a candidate; the `width`
+    best candidates of each input survive (ties to the lower beam, then token). Only each
+    hypothesis's own `width` best tokens can be among them, so those are found first (a
+    partition per row) and their log-probabilities compared: the same choice as ranking
+    all width x vocab candidates, without a log or a sort over all of them.
+
+    Returns `(parent, token, scores)`: the hypothesis each survivor extends, its new
+    token and its score. A finished hypothesis only extends by padding, at no cost.
+    """
+    rows, vocab = probs.shape
+    batch = rows // width
+    # Ranking key per token: the probability as the log will see it (floored at the
+    # smallest probability), -1 for forbidden tokens (log 0).
+    key = np.clip(probs, _SMALLEST_PROBABILITY, 1.0)
+    valid = [i for i in forbidden if i < vocab]
+    key[:, valid] = -1.0
+    key[finished] = -1.0
+    key[finished, 0] = 1.0
+    tokens = _top_k_stable(key, min(width, vocab))
+    # A hypothesis scoring -inf (an unused copy) ties on every token: the lowest ids rank first.
+    tokens[np.isneginf(scores)] = np.arange(tokens.shape[1])
+    picked = np.take_along_axis(key, tokens, axis=1)
+    originals = np.take_along_axis(probs, tokens, axis=1)
+    log_p = np.where(picked < 0, -np.inf, _log_probabilities(originals))
+    log_p[finished] = np.where(tokens[finished] == 0, 0.0, -np.inf)
+    k = tokens.shape[1]
+    candidates = (scores[:, None] + log_p).reshape(batch, width * k)
+    beam = np.repeat(np.arange(width), k)[None, :]
+    overall = beam * vocab + tokens.reshape(batch, width * k)   # the tie-break order
+    order = np.lexsort((overall, -candidates), axis=-1)[:, :width]
+    chosen = np.take_along_axis(overall, order, axis=1)
+    parent = (chosen // vocab + np.arange(batch)[:, None] * width).ravel()
+    return parent, (chosen % vocab).ravel(), np.take_along_axis(candidates, order, 1).ravel()
+
+
 StepFunction = Callable[[np.ndarray, list], tuple[np.ndarray, list]]
 
 
@@ -130,24 +191,23 @@ def _decode(
     finished = np.zeros(batch * width, dtype=bool)
     for _ in range(max_length):
         probs, states = step(tokens, states)
-        log_probs = _log_probabilities(probs)
-        vocab = log_probs.shape[-1]
-        # Padding and the start token are never generated as words.
-        log_probs[:, 0] = -np.inf
-        if 0 <= start_id < vocab and start_id != end_id:
-            log_probs[:, start_id] = -np.inf
         if method == "beam":
-            # A finished hypothesis only extends by padding, at no cost.
-            log_probs[finished] = -np.inf
-            log_probs[finished, 0] = 0.0
-            candidates = (scores[:, None] + log_probs).reshape(batch, width * vocab)
-            best = np.argsort(-candidates, axis=1, kind="stable")[:, :width]
-            parent = (best // vocab + np.arange(batch)[:, None] * width).ravel()
-            token = (best % vocab).ravel()
-            scores = np.take_along_axis(candidates, best, axis=1).ravel()
+            parent, token, scores = _beam_step(
+                np.asarray(probs), scores, finished, width, forbidden=_forbidden(start_id, end_id)
+            )
             generated, finished = generated[parent], finished[parent]
             states = [s[parent] for s in states]
-        elif method == "greedy":
+            token = np.where(finished, 0, token).astype("int32")
+            finished = finished | (token == end_id)
+            generated = np.concatenate([generated, token[:, None]], axis=1)
+            tokens = token
+            if finished.all():
+                break
+            continue
+        log_probs = _log_probabilities(probs)
+        # Padding and the start token are never generated as words.
+        log_probs[:, list(_forbidden(start_id, end_id, log_probs.shape[-1]))] = -np.inf
+        if method == "greedy":
             token = log_probs.argmax(-1)
         else:
             token = _sample_with_temperature(log_probs, temperature, rng)

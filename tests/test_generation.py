@@ -6,8 +6,10 @@ import pytest
 from rnn_tf import architectures
 from rnn_tf.generation import (
     DECODING_METHODS,
+    _beam_step,
     _generate,
     _sample_with_temperature,
+    _top_k_stable,
     decode_one_to_many,
     decode_sequence,
     language_model_stepper,
@@ -336,3 +338,44 @@ def test_stateful_sampling_equals_the_window_while_the_text_fits_and_goes_on_aft
                                 window=10)
     long = sample_text(model, VOCAB, "ab", length=300, seed=5)
     assert len(long) == 302 and long.startswith("ab") and "[UNK]" not in long
+
+
+def test_top_k_equals_a_stable_full_sort_ties_and_infinities_included():
+    rng = np.random.default_rng(3)
+    values = rng.integers(0, 4, size=(50, 12)).astype(float)  # many ties
+    values[rng.random(values.shape) < 0.3] = -np.inf
+    for k in (1, 3, 12):
+        np.testing.assert_array_equal(
+            _top_k_stable(values, k), np.argsort(-values, axis=1, kind="stable")[:, :k]
+        )
+
+
+def _beam_step_by_full_sort(probs, scores, finished, width, forbidden):
+    """Every width x vocab candidate ranked by one stable sort (the textbook version)."""
+    log_probs = np.log(np.clip(np.asarray(probs, "float64"), 1e-30, 1.0))
+    log_probs[:, list(forbidden)] = -np.inf
+    log_probs[finished] = -np.inf
+    log_probs[finished, 0] = 0.0
+    vocab = log_probs.shape[1]
+    candidates = (scores[:, None] + log_probs).reshape(-1, width * vocab)
+    best = np.argsort(-candidates, axis=1, kind="stable")[:, :width]
+    parent = (best // vocab + np.arange(len(best))[:, None] * width).ravel()
+    return parent, (best % vocab).ravel(), np.take_along_axis(candidates, best, 1).ravel()
+
+
+@pytest.mark.parametrize("width, vocab", [(1, 6), (3, 6), (3, 2), (4, 50)])
+def test_beam_step_equals_ranking_every_candidate(width, vocab):
+    rng = np.random.default_rng(width * vocab)
+    for trial in range(30):
+        batch = 5
+        probs = rng.dirichlet(np.full(vocab, 0.3), size=batch * width).astype("float32")
+        probs[rng.random(probs.shape) < 0.2] = 0.0                      # floored: ties
+        probs[:, : vocab // 2] = np.round(probs[:, : vocab // 2], 1)    # more ties
+        scores = np.round(rng.normal(size=batch * width), 1)
+        scores[rng.random(batch * width) < 0.2] = -np.inf               # empty beams
+        finished = rng.random(batch * width) < 0.3
+        forbidden = (0, 1) if vocab > 2 else (0,)
+        fast = _beam_step(probs, scores, finished, width, forbidden)
+        slow = _beam_step_by_full_sort(probs, scores, finished, width, forbidden)
+        for a, b in zip(fast, slow):
+            np.testing.assert_array_equal(a, b)
