@@ -10,7 +10,7 @@ from typing import TypeVar
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_choice, check_number
+from rnn_tf._checks import check_choice, check_number, invalid
 from rnn_tf.data.errors import DataUnavailableError
 
 logger = logging.getLogger("rnn_tf.data")
@@ -60,6 +60,35 @@ def check_fractions(validation_fraction: float, test_fraction: float | None = No
             f"Split fractions must sum to less than 1 so that a training split is left; "
             f"received {named} (sum {sum(fractions.values())!r})"
         )
+
+
+def preview(text: str, limit: int = 60) -> str:
+    """`text` cut to `limit` characters for an error message."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def text_list(texts, name: str, what: str) -> list[str]:
+    """One string or a list of strings as a list, each holding more than white space.
+
+    Args:
+        texts: a string, or a list/tuple of strings.
+        name: the argument's name, for the error.
+        what: what one string is ("review", "sentence"), for the error.
+
+    Raises:
+        ValueError: not a string or a list of strings, or an empty string (naming its index).
+    """
+    single = isinstance(texts, str)
+    items = [texts] if single else texts
+    if not isinstance(items, (list, tuple)):
+        raise invalid(name, f"a {what} (a string) or a list of them", items)
+    for i, text in enumerate(items):
+        label = name if single else f"{name}[{i}]"
+        if not isinstance(text, str):
+            raise invalid(label, f"a {what} (a string)", text)
+        if not text.strip():
+            raise invalid(label, f"a {what} with at least one word; it is empty", text)
+    return list(items)
 
 
 def choose(source: str, dataset: str, real: Callable[[], T], offline: Callable[[], T]) -> T:

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_choice, check_positive_int
+from rnn_tf._checks import check_choice, check_positive_int, invalid
 from rnn_tf.data import registry
 from rnn_tf.data._common import (
     OFFLINE,
@@ -32,13 +32,18 @@ from rnn_tf.data._common import (
     check_source,
     choose,
     make_dataset,
+    preview,
     random_split,
+    text_list,
 )
 from rnn_tf.data.errors import CorruptDataError
 from rnn_tf.data.offline_reviews import synthetic_reviews
 from rnn_tf.data.registry import Download, check_download
 
 PAD_CHAR = 0
+OOV_ID = 1  # TextVectorization's [UNK]
+# What TextVectorization's default standardisation strips (tf_utils' punctuation class).
+_PUNCTUATION = str.maketrans("", "", "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'")
 TRUNCATING = ("pre", "post")
 _MEMBER = re.compile(r"^(?:\./)?aclImdb/(train|test)/(pos|neg)/[^/]+\.txt$")
 
@@ -88,24 +93,50 @@ class SentimentData(ArraySplits):
         ids = np.asarray(ids).ravel()
         return " ".join(self.vocabulary[i] for i in ids if 0 < i < len(self.vocabulary))
 
-    def encode(self, texts: list[str]) -> np.ndarray:
-        """New review texts to int32 `(len(texts), max_length)` ids, padded and cut as the
-        splits were (for `model.predict` on your own reviews).
+    def encode(self, texts: str | list[str]) -> np.ndarray:
+        """Your own reviews as int32 `(n, max_length)` ids, padded and cut as the splits were.
+
+        Args:
+            texts: one review (a string, giving one row) or a list of reviews. Each is
+                standardised by the vectorizer (lowercased, punctuation removed); words it
+                never saw in training become `[UNK]` (id 1).
+
+        Returns:
+            int32 `(n, max_length)` ids for `model.predict`. A review longer than
+            `max_length` words is cut by the data's `truncating` rule, as the training
+            reviews were: "pre" keeps its last `max_length` words, "post" its first ones.
+
+        Raises:
+            ValueError: data from `load_imdb_npz` (no vectorizer); a review that is not a
+                string, is empty, or has no word the vocabulary knows (the model would
+                read nothing but `[UNK]`), naming the review and its unknown words.
 
         Example:
-            >>> model.predict(data.encode(["a moving, clever film"]))
+            >>> model.predict(data.encode("a moving, clever film"))
         """
         if self.vectorizer is None:
             raise ValueError(
                 "`encode` needs the fitted vectorizer of `load_imdb`; data from "
                 "`load_imdb_npz` has none (it holds Keras's pre-tokenised ids)"
             )
-        if isinstance(texts, str):
-            raise ValueError(
-                f"Argument `texts` must be a list of review strings; received one string "
-                f"{texts[:40]!r}: wrap it in a list"
-            )
-        return _encode_texts(self.vectorizer, list(texts), self.max_length, self.truncating)
+        single = isinstance(texts, str)
+        texts = text_list(texts, "texts", "review")
+        if not texts:
+            return pad_ids([], self.max_length, self.truncating)
+        ids = self.vectorizer(tf.constant(texts)).to_list()
+        for i, (text, row) in enumerate(zip(texts, ids)):
+            label = "texts" if single else f"texts[{i}]"
+            if not row:
+                raise invalid(label, "a review with at least one word once lowercased and "
+                              "stripped of punctuation", preview(text))
+            if all(token == OOV_ID for token in row):
+                words = text.lower().translate(_PUNCTUATION).split()
+                shown = ", ".join(map(repr, words[:8])) + (", ..." if len(words) > 8 else "")
+                raise invalid(
+                    label, f"a review with at least one word the vocabulary knows; all of its "
+                    f"{len(row)} words are out of the vocabulary ({shown}), so the model would "
+                    "read only [UNK]", preview(text))
+        return pad_ids(ids, self.max_length, self.truncating)
 
 
 def _encode_texts(vectorizer, texts: list[str], max_length: int, truncating: str) -> np.ndarray:

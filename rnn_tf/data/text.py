@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_positive_int, invalid
 from rnn_tf.data import registry
 from rnn_tf.data._common import (
     OFFLINE,
@@ -33,6 +33,7 @@ from rnn_tf.data._common import (
     check_source,
     choose,
     make_dataset,
+    preview,
     split_counts,
 )
 from rnn_tf.data.errors import CorruptDataError
@@ -73,12 +74,33 @@ class CharTextData(ArraySplits):
         return len(self.vocabulary)
 
     def encode(self, text: str) -> np.ndarray:
-        """Characters -> int32 ids (unknown characters -> 0).
+        """A prompt's characters as int32 ids, one per character.
+
+        Args:
+            text: one string (a prompt is one text, so a list is not accepted).
+
+        Returns:
+            int32 `(len(text),)` ids.
+
+        Raises:
+            ValueError: `text` is not a string, is empty, or holds characters the text had
+                none of (the model never saw them), naming each of them.
 
         Example:
             >>> data.decode(data.encode("To be"))
             'To be'
         """
+        if not isinstance(text, str):
+            raise invalid("text", "a string (one prompt)", text)
+        if not text:
+            raise invalid("text", "a non-empty string", text)
+        unseen = sorted(set(text) - set(self.vocabulary[1:]))
+        if unseen:
+            shown = ", ".join(repr(char) for char in unseen[:20])
+            raise invalid(
+                "text", f"characters of the {self.name} text only; {len(unseen)} "
+                f"character(s) never appear in it, so the model never saw them: {shown}"
+                f"{', ...' if len(unseen) > 20 else ''}", preview(text))
         return _encode(self.ids_from_chars, text)
 
     def decode(self, ids) -> str:

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_number, check_positive_int
+from rnn_tf._checks import check_number, check_positive_int, invalid
 from rnn_tf.data import registry
 from rnn_tf.data._common import (
     OFFLINE,
@@ -40,7 +40,9 @@ from rnn_tf.data._common import (
     check_source,
     choose,
     make_dataset,
+    preview,
     random_split,
+    text_list,
 )
 from rnn_tf.data.errors import CorruptDataError
 from rnn_tf.data.offline_numbers import number_pairs
@@ -104,14 +106,54 @@ class TranslationData:
         """Id of `[end]`: stop decoding when it is predicted."""
         return self.target_vocabulary.index(END)
 
-    def encode_source(self, sentences: list[str]) -> np.ndarray:
-        """Raw English sentences -> encoder ids `(len(sentences), sequence_length)`.
+    def encode_source(self, sentences: str | list[str]) -> np.ndarray:
+        """Your own English sentences as encoder ids `(n, sequence_length)`.
+
+        Args:
+            sentences: one sentence (a string, giving one row) or a list of them. Each is
+                standardised like the training pairs (`standardize`: NFKC, lowercase,
+                punctuation split off); words never seen in training become `[UNK]` (id 1).
+                A sentence in another script (Cyrillic, Greek, CJK, ...) keeps its letters
+                through `standardize`, but none of its words is in the English vocabulary.
+
+        Returns:
+            int32 `(n, sequence_length)` ids, 0-padded at the end.
+
+        Raises:
+            ValueError: a sentence that is not a string, is empty, has no word the
+                vocabulary knows (all `[UNK]`; the error names the script when it is not
+                Latin), or has more than `sequence_length` words (the model saw none
+                longer; cutting it would translate another sentence), naming the sentence.
 
         Example:
-            >>> data.encode_source(["Two hundred."]).shape
+            >>> data.encode_source("Two hundred.").shape
             (1, 20)
         """
-        standardised = [standardize(sentence) for sentence in sentences]
+        single = isinstance(sentences, str)
+        sentences = text_list(sentences, "sentences", "sentence")
+        if not sentences:
+            return np.zeros((0, self.sequence_length), dtype="int32")
+        known = set(self.source_vocabulary[2:])   # not padding, not [UNK]
+        standardised = []
+        for i, sentence in enumerate(sentences):
+            label = "sentences" if single else f"sentences[{i}]"
+            words = standardize(sentence).split()
+            if len(words) > self.sequence_length:
+                raise invalid(label, f"a sentence of at most sequence_length="
+                              f"{self.sequence_length} words (punctuation counts as a word); "
+                              f"it has {len(words)}", preview(sentence))
+            # Punctuation alone is no sentence to translate.
+            if not known.intersection(w for w in words if not _PUNCTUATION.fullmatch(w)):
+                scripts = sorted(_scripts(sentence) - {"LATIN"})
+                names = ", ".join(s if s == "CJK" else s.title() for s in scripts)
+                why = (f"it is written in {names} script, and "
+                       "the vocabulary holds English words only" if scripts else
+                       f"all of its words are out of the vocabulary "
+                       f"({', '.join(map(repr, words[:8]))}{', ...' if len(words) > 8 else ''})")
+                raise invalid(label, "a sentence with at least one word the vocabulary "
+                              f"knows; {why}, so the encoder would read only [UNK]",
+                              preview(sentence))
+            standardised.append(" ".join(words))
         return np.asarray(self.source_vectorizer(tf.constant(standardised)), dtype="int32")
 
     def decode_target(self, ids) -> str:
@@ -128,6 +170,11 @@ class TranslationData:
             if 0 < i < len(self.target_vocabulary) and i != self.start_id:
                 words.append(self.target_vocabulary[i])
         return " ".join(words)
+
+
+def _scripts(text: str) -> set[str]:
+    """The scripts of the letters in `text`, from their Unicode names ("LATIN", "CYRILLIC")."""
+    return {unicodedata.name(char, "UNKNOWN").split()[0] for char in text if char.isalpha()}
 
 
 def standardize(text: str) -> str:

@@ -261,10 +261,47 @@ def test_encode_pads_and_cuts_new_texts_as_the_splits_were():
     for truncating in ("pre", "post"):
         data = load_imdb(source="offline", max_examples=40, max_length=10, truncating=truncating)
         np.testing.assert_array_equal(data.encode(data.texts["test"]), data.x_test)
-    with pytest.raises(ValueError, match="`texts` must be a list"):
-        data.encode("one review as a bare string")
     with pytest.raises(ValueError, match="load_imdb_npz"):
         load_imdb_npz(source="offline", max_examples=20).encode(["a review"])
+
+
+@pytest.fixture(scope="module")
+def offline_reviews_data():
+    return load_imdb(source="offline", max_examples=40, max_length=10)
+
+
+def test_encode_takes_one_review_as_a_string_or_a_list(offline_reviews_data):
+    data = offline_reviews_data
+    one = data.encode("the acting was great")
+    assert one.shape == (1, 10)
+    np.testing.assert_array_equal(one, data.encode(["the acting was great"]))
+    np.testing.assert_array_equal(one[0, :4], [data.vocabulary.index(w)
+                                               for w in "the acting was great".split()])
+
+
+@pytest.mark.parametrize("texts, argument", [
+    ("", "texts"), ("   \n", "texts"), (["the plot was good", ""], r"texts\[1\]"),
+])
+def test_encode_refuses_an_empty_review_naming_it(offline_reviews_data, texts, argument):
+    with pytest.raises(ValueError, match=f"Argument `{argument}` must be a review with at "
+                                         "least one word; it is empty"):
+        offline_reviews_data.encode(texts)
+
+
+def test_encode_refuses_a_review_of_only_unknown_words(offline_reviews_data):
+    with pytest.raises(ValueError, match=r"all of its 3 words are out of the vocabulary "
+                                         r"\('xyzzy', 'plugh', 'frobozz'\).*only \[UNK\]"):
+        offline_reviews_data.encode(["the music was great", "Xyzzy plugh, frobozz!"])
+
+
+@pytest.mark.parametrize("truncating, kept", [("pre", slice(-10, None)),
+                                               ("post", slice(0, 10))])
+def test_encode_cuts_a_very_long_review_by_the_truncating_rule(truncating, kept):
+    data = load_imdb(source="offline", max_examples=40, max_length=10, truncating=truncating)
+    words = [w for w in " ".join(data.texts["train"]).split() if w in data.vocabulary]
+    long_review = " ".join(words[:5000])   # 5,000 known words, 500 times max_length
+    expected = [data.vocabulary.index(w) for w in words[:5000]][kept]
+    np.testing.assert_array_equal(data.encode(long_review)[0], expected)
 
 
 def test_npz_num_words_must_leave_room_for_words():

@@ -59,7 +59,8 @@ def test_splits_are_contiguous_parts_of_the_text(served_text, cache):
 def test_encode_decode_round_trip_and_unknown_characters(served_text, cache):
     data = _load(served_text, cache)
     assert data.decode(data.encode("First Citizen:")) == "First Citizen:"
-    assert data.encode("§")[0] == 0
+    with pytest.raises(ValueError, match="never saw them: '§'"):
+        data.encode("First §")
 
 
 def test_default_pinned_hash_rejects_another_file(served_text, cache):
@@ -110,6 +111,31 @@ def test_offline_fallback_is_deterministic_and_labelled():
 def test_bad_arguments_name_themselves(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         load_shakespeare(**{"source": "offline", **kwargs})
+
+
+@pytest.fixture(scope="module")
+def play_data():
+    return load_shakespeare(source="offline", max_chars=8000, **SMALL)
+
+
+def test_encode_maps_each_character_of_a_prompt(play_data):
+    ids = play_data.encode("ROMEO:")
+    np.testing.assert_array_equal(ids, [play_data.vocabulary.index(c) for c in "ROMEO:"])
+    assert play_data.decode(ids) == "ROMEO:"
+
+
+def test_encode_names_the_characters_the_model_never_saw(play_data):
+    assert not {"@", "é", "ж"} & set(play_data.text)
+    with pytest.raises(ValueError, match=r"3 character\(s\) never appear in it, so the model "
+                                         r"never saw them: '@', 'é', 'ж'"):
+        play_data.encode("ROMEO: hé@ ж")
+
+
+@pytest.mark.parametrize("text, expected", [("", "a non-empty string"),
+                                            (["To be"], "a string")])
+def test_encode_refuses_an_empty_prompt_or_a_list(play_data, text, expected):
+    with pytest.raises(ValueError, match=f"Argument `text` must be {expected}"):
+        play_data.encode(text)
 
 
 def test_seq_len_longer_than_a_split_is_explained():

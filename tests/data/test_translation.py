@@ -129,6 +129,48 @@ def test_encode_source_standardises_raw_text(served_zip, cache):
     assert [data.source_vocabulary[i] for i in ids[0] if i] == ["hi", "!"]
 
 
+@pytest.fixture(scope="module")
+def numbers_data():
+    return load_translation(source="offline", **SMALL)
+
+
+def test_encode_source_takes_one_sentence_as_a_string_or_a_list(numbers_data):
+    one = numbers_data.encode_source("Two hundred.")
+    assert one.shape == (1, 8)
+    np.testing.assert_array_equal(one, numbers_data.encode_source(["Two hundred."]))
+    vocabulary = numbers_data.source_vocabulary
+    np.testing.assert_array_equal(one[0], [vocabulary.index(w) for w in ("two", "hundred", ".")]
+                                  + [0] * 5)
+
+
+@pytest.mark.parametrize("sentences, argument", [("", "sentences"),
+                                                 (["One.", " "], r"sentences\[1\]")])
+def test_encode_source_refuses_an_empty_sentence(numbers_data, sentences, argument):
+    with pytest.raises(ValueError, match=f"Argument `{argument}` must be a sentence with at "
+                                         "least one word; it is empty"):
+        numbers_data.encode_source(sentences)
+
+
+def test_encode_source_refuses_a_sentence_of_only_unknown_words(numbers_data):
+    # The full stop is in the vocabulary, but punctuation alone is nothing to translate.
+    with pytest.raises(ValueError, match=r"all of its words are out of the vocabulary "
+                                         r"\('where', 'is', 'the', 'cat', '\?'\)"):
+        numbers_data.encode_source("Where is the cat?")
+
+
+@pytest.mark.parametrize("sentence, script", [("Двести.", "Cyrillic"), ("二百。", "CJK"),
+                                              ("Διακόσια.", "Greek")])
+def test_encode_source_names_another_script(numbers_data, sentence, script):
+    with pytest.raises(ValueError, match=f"written in {script} script, and the vocabulary "
+                                         "holds English words only"):
+        numbers_data.encode_source(sentence)
+
+
+def test_encode_source_refuses_a_sentence_longer_than_the_model_saw(numbers_data):
+    with pytest.raises(ValueError, match=r"at most sequence_length=8 words .*it has 9"):
+        numbers_data.encode_source("one two three four five six seven eight nine")
+
+
 def test_default_pinned_hash_rejects_another_file(served_zip, cache):
     with pytest.raises(CorruptDataError, match="sha256"):
         load_translation(source="real",
