@@ -24,7 +24,7 @@ import zlib
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_choice, check_positive_int
+from rnn_tf._checks import check_choice, check_positive_int, invalid
 from rnn_tf.data import registry
 from rnn_tf.data._common import (
     REAL,
@@ -261,16 +261,16 @@ def load_digit_strips(
     check_positive_int(min_digits, "min_digits")
     check_positive_int(max_digits, "max_digits")
     if min_digits > max_digits:
-        raise ValueError(f"Argument `min_digits` ({min_digits}) must not exceed `max_digits` "
-                         f"({max_digits})")
+        raise invalid("min_digits", f"at most max_digits={max_digits}", min_digits)
     counts = {"train": check_positive_int(num_train, "num_train"),
               "validation": check_positive_int(num_val, "num_val"),
               "test": check_positive_int(num_test, "num_test")}
     check_positive_int(batch_size, "batch_size")
     check_fractions(validation_fraction, test_fraction)
-    if validation_fraction == 0 or test_fraction == 0:
-        raise ValueError("Arguments `validation_fraction` and `test_fraction` must be > 0: "
-                         "every split needs its own digit images")
+    for name, fraction in (("validation_fraction", validation_fraction),
+                           ("test_fraction", test_fraction)):
+        if fraction == 0:
+            raise invalid(name, "more than 0 (every split needs its own digit images)", fraction)
 
     def build(loaded, name: str) -> DigitStripsData:
         all_images, labels, pools = loaded
