@@ -214,8 +214,8 @@ def find_local(
         raise CorruptDataError(
             f"{candidate} has sha256 {actual} but {expected} was expected. rnn_tf did not "
             "download this file, so it is left as it is: replace it with the published file, "
-            "move it away to download a fresh copy, or pass file_hash= if it is the file you "
-            "mean to use."
+            "move it away to download a fresh copy, or pass download=Download(file_hash=...) "
+            "if it is the file you mean to use."
         )
     return None
 
