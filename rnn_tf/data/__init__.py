@@ -15,12 +15,7 @@ from rnn_tf.data.errors import CorruptDataError, DataUnavailableError  # noqa: E
 from rnn_tf.data.imdb import SentimentData, load_imdb  # noqa: E402
 from rnn_tf.data.imdb_npz import load_imdb_npz  # noqa: E402
 from rnn_tf.data.offline_reviews import synthetic_reviews  # noqa: E402
-from rnn_tf.data.registry import (  # noqa: E402
-    Download,  # noqa: E402
-    download,
-    list_datasets,
-    verify,
-)
+from rnn_tf.data.registry import Download, download, list_datasets, verify  # noqa: E402
 from rnn_tf.data.stocks import StockData, load_stocks, read_price_csv, synthetic_prices  # noqa: E402
 from rnn_tf.data.text import CharTextData, load_shakespeare, synthetic_play  # noqa: E402
 from rnn_tf.data.translation import TranslationData, load_translation, number_pairs  # noqa: E402
