@@ -22,6 +22,7 @@ h = step(x_t, h) (and (h, c) for an LSTM), so n tokens cost n steps; the decoder
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 
 import keras
@@ -322,7 +323,7 @@ def decode_one_to_many(
     if fixed is not None:
         max_length = min(check_positive_int(max_length, "max_length"), fixed)
     return _decode_in_batches(
-        one_to_many_stepper(model), features, batch_size, start_id=start_id, end_id=end_id,
+        _cached(one_to_many_stepper, model), features, batch_size, start_id=start_id, end_id=end_id,
         max_length=max_length, method=method, beam_width=beam_width,
         temperature=temperature, seed=seed, length_penalty=length_penalty,
     )
@@ -357,7 +358,7 @@ def decode_sequence(
         )
     _check_decoding(method, beam_width, temperature, length_penalty)
     return _decode_in_batches(
-        encoder_decoder_stepper(model), source_ids.astype("int32"), batch_size,
+        _cached(encoder_decoder_stepper, model), source_ids.astype("int32"), batch_size,
         start_id=start_id, end_id=end_id, max_length=max_length, method=method,
         beam_width=beam_width, temperature=temperature, seed=seed,
         length_penalty=length_penalty,
@@ -419,6 +420,22 @@ class Stepper:
         """One step, h = step(x_t, h): `tokens (batch,)` -> `(probs (batch, vocab), states)`."""
         probs, states = self.run(np.asarray(tokens).reshape(-1, 1), states)
         return probs[:, 0], states
+
+
+_STEPPERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _cached(builder, model) -> Stepper:
+    """One `Stepper` per model and builder, built on first use (the weights are shared, so
+    it stays right as the model trains); repeated calls reuse its traced graph instead of
+    building and tracing a new one each time."""
+    try:
+        per_model = _STEPPERS.setdefault(model, {})
+    except TypeError:  # not weak-referenceable: build it each time
+        return builder(model)
+    if builder not in per_model:
+        per_model[builder] = builder(model)
+    return per_model[builder]
 
 
 def _recurrent(layer):
@@ -577,6 +594,21 @@ def perplexity(
     return float(np.exp(total / count))
 
 
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(model):
+    """A Keras model's forward pass as one `tf.function` (reduce_retracing: contexts of
+    growing length share a graph), cached per model; any other callable as it is."""
+    if not isinstance(model, keras.Model):
+        return lambda ids: model(ids, training=False)
+    if model not in _COMPILED:
+        tf = require_tensorflow("Sampling from a Keras model")
+        _COMPILED[model] = tf.function(lambda ids: model(ids, training=False),
+                                       reduce_retracing=True)
+    return _COMPILED[model]
+
+
 def next_token_log_probabilities(model, ids, chunk_length: int = 1000) -> np.ndarray:
     """log P(ids[t + 1] | ids[0..t]) for every t, the state carried over the whole text.
 
@@ -586,7 +618,7 @@ def next_token_log_probabilities(model, ids, chunk_length: int = 1000) -> np.nda
     `Stepper`. Returns `len(ids) - 1` log-probabilities; the perplexity is
     `exp(-mean)`.
     """
-    stepper = model if isinstance(model, Stepper) else language_model_stepper(model)
+    stepper = model if isinstance(model, Stepper) else _cached(language_model_stepper, model)
     ids = np.asarray(ids)
     if ids.ndim != 1 or len(ids) < 2 or not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(
@@ -669,7 +701,7 @@ def sample_text(
                 "Argument `model` must be a Keras model or a Stepper to carry the state; "
                 f"received {type(model).__name__} (pass `window` to re-run it instead)"
             )
-        stepper = model if isinstance(model, Stepper) else language_model_stepper(model)
+        stepper = model if isinstance(model, Stepper) else _cached(language_model_stepper, model)
         probs, states = stepper.run(np.array([ids]), stepper.start(1))
         probs = probs[:, -1]
         for i in range(length):
@@ -677,7 +709,8 @@ def sample_text(
             if i < length - 1:
                 probs, states = stepper.step(np.array(ids[-1:]), states)
     else:
+        forward = _compiled(model)
         for _ in range(length):
             context = np.array([ids[-window:]], dtype="int32")
-            ids.append(draw(np.asarray(model(context, training=False))[:, -1]))
+            ids.append(draw(np.asarray(forward(context))[:, -1]))
     return "".join(vocabulary[i] for i in ids)
