@@ -168,7 +168,7 @@ def _trainer_contender(name: str, shape: Shape, x, y, learning_rate: float) -> C
     x_t, y_t = tf.constant(x), tf.constant(y)
     decisions: dict[str, Any] = {"first_step_s": None}
     if jit:
-        # batch_split="auto" times its two steps on the first batch and 50 steps later: take
+        # batch_split="timed" times its two steps on the first batch and 50 steps later: take
         # the contender past both, to time what a user's run settles on, and record what the
         # first step (compiling and timing) cost instead of its later steps.
         began = time.perf_counter()

@@ -89,7 +89,7 @@ def format_train_step_table(results: dict) -> str:
         first_step_s = (row.get("decisions") or {}).get("first_step_s")
         if measured:
             lines.append(
-                f"{row['name']}: batch_split=\"auto\" ran "
+                f"{row['name']}: batch_split=\"timed\" ran "
                 + (f"{measured['slices_kept']} slices" if measured["slices_kept"] > 1
                    else "the whole batch")
                 + f" (fastest of {measured['sessions']} timing sessions, up to the update: "

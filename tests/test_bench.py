@@ -325,6 +325,6 @@ def test_the_table_says_what_the_trainer_ran_and_what_its_timing_saw(kept, says)
     }
     printed = report.format_train_step_table(results)
     assert (
-        f'vanilla_bptt_xla: batch_split="auto" {says} (fastest of 2 timing sessions, up to '
+        f'vanilla_bptt_xla: batch_split="timed" {says} (fastest of 2 timing sessions, up to '
         "the update: whole batch 6.2 ms, 2 slices 5.0 ms; first step 2.2 s)"
     ) in printed.splitlines()

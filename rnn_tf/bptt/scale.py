@@ -1,12 +1,14 @@
 """Running the trainer's step on more hardware: batch slices on several CPU cores,
 and `tf.distribute` strategies.
 
-Both compute the same step as `BPTTTrainer`'s single-device one, up to float
-rounding: the gradient of the whole batch, clipped, applied once.
+Both are built from the trainer's `TrainingStep` (its `summed_gradient`,
+`gradient`, `clip`, `apply`, `apply_if_finite`) and compute the same step as the
+single-device one, up to float rounding: the gradient of the whole batch, clipped,
+applied once.
 
 Whether slices are faster depends on the CPU (vendor, cache, vector width) and on
-the model's size, so `batch_split="auto"` does not guess: it times both steps
-(without applying them) and keeps the slices only if they are clearly faster.
+the model's size, so `BPTTTrainer(batch_split="timed")` does not guess: it times both
+steps (without applying them) and keeps the slices only if they are clearly faster.
 """
 
 from __future__ import annotations
@@ -66,18 +68,18 @@ REMEASURE_AFTER = 50
 
 
 def resolve_parts(batch_split, model, *, jit_compile: bool) -> int:
-    """How many slices `batch_split` ("auto" or an int) means for this model here.
+    """How many slices `batch_split` ("timed" or an int) means for this model here.
 
-    For "auto" this is the candidate: 2 where slices can run on different cores
+    For "timed" this is the candidate: 2 where slices can run on different cores
     (a multi-core CPU, XLA), else 1. `SlicedStep` then measures whether it pays.
     """
-    if batch_split != "auto":
+    if batch_split != "timed":
         coupling = batch_coupling(model) if batch_split > 1 else None
         if coupling:
             raise ValueError(
                 f"Argument `batch_split` must be 1 for this model: {coupling}, so its "
                 f"slices' steps do not add up to the batch's; received "
-                f"batch_split={batch_split} (\"auto\" picks 1 here)"
+                f"batch_split={batch_split} (\"timed\" picks 1 here)"
             )
         return batch_split
     if not (jit_compile and fused.cores_for_slices()):
@@ -143,9 +145,9 @@ class SlicedStep:
     its time loop on one core). The losses are sums here and divided by the whole
     batch's count at the end, so the step equals the unsplit one. A batch with
     fewer rows than slices, or a model found to add losses while tracing (when
-    `batch_split="auto"`), runs `whole_step` instead.
+    `batch_split="timed"`), runs `whole_step` instead.
 
-    When `batch_split="auto"` chose the slices, timing decides whether they stay.
+    When `batch_split="timed"` chose the slices, timing decides whether they stay.
     On the first batch with enough rows, and again on the first batch of the same
     shape at least `REMEASURE_AFTER` steps later, both steps are timed on that batch
     up to the update, which is left out (`fastest_times`): the whole batch's
@@ -158,56 +160,49 @@ class SlicedStep:
     every run.
     """
 
-    def __init__(self, trainer, whole_step, parts: int, *, explicit: bool):
+    def __init__(self, step, whole_step, parts: int, *, explicit: bool):
+        """`step`: the trainer's `TrainingStep`; `whole_step`: its compiled `train`."""
         self.parts = parts
         self.slices_tried = parts
         self.measurement: dict | None = None
+        self._step = step
         self._whole_step = whole_step
         self._explicit = explicit
         self._steps_since_measured = 0
         self._timed_shape: tuple | None = None
-        self.slice_gradient = tf.function(
-            partial(self._slice_gradient, trainer), reduce_retracing=True, jit_compile=True
+        self._slice_gradient = tf.function(
+            self._gradient_of_slice, reduce_retracing=True, jit_compile=True
         )
-        update = partial(self._update, trainer)
-        self._update_step = tf.function(update, reduce_retracing=True, jit_compile=True)
-        self._split_step = tf.function(self._step, reduce_retracing=True)
+        self._update_step = tf.function(self._update, reduce_retracing=True, jit_compile=True)
+        self._split_step = tf.function(self._sliced_train, reduce_retracing=True)
         # The two steps without their update, for timing; the whole one is the
         # trainer's own gradient step, compiled as `whole_step` compiles it.
-        self._whole_unapplied = tf.function(
-            trainer._gradient, reduce_retracing=True, jit_compile=True
-        )
-        combine = partial(self._combined, trainer)
-        self._combine = tf.function(combine, reduce_retracing=True, jit_compile=True)
+        self._whole_unapplied = tf.function(step.gradient, reduce_retracing=True, jit_compile=True)
+        self._combine = tf.function(self._combined, reduce_retracing=True, jit_compile=True)
         self._split_unapplied = tf.function(self._split_norm, reduce_retracing=True)
 
-    @staticmethod
-    def _slice_gradient(trainer, x, y, mask, states):
-        variables = trainer.model.trainable_variables
-        states = trainer._states_or_initial(x, states)
-        with tf.GradientTape() as tape:
-            y_pred, new_states = trainer._forward(x, states, training=True)
-            total, denominator, weights = trainer._loss_sum(y, y_pred, mask)
-        if trainer.model.losses:
-            raise _SplitUnsupported(_SplitUnsupported.reason)
-        grads = trainer._dense(tape.gradient(total, variables), variables)
-        hits, count = trainer._accuracy_counts(y, y_pred, weights)
-        new_states = [tf.stop_gradient(s) for s in new_states]
-        return total, denominator, grads, hits, count, new_states
+    def tracing_counts(self) -> dict[str, int]:
+        """Graphs traced by the slices' gradient and by the split step around them."""
+        return {"slice_gradient": self._slice_gradient.experimental_get_tracing_count(),
+                "split_step": self._split_step.experimental_get_tracing_count()}
 
-    @staticmethod
-    def _combined(trainer, totals, denominators, slice_grads):
+    def _gradient_of_slice(self, x, y, mask, states):
+        result = self._step.summed_gradient(x, y, mask, states)
+        if result is None:
+            raise _SplitUnsupported(_SplitUnsupported.reason)
+        return result
+
+    def _combined(self, totals, denominators, slice_grads):
         """The batch's loss, and its gradients (the slices' summed) clipped, and their norm."""
         denominator = tf.maximum(tf.add_n(denominators), 1.0)
         loss = tf.add_n(totals) / denominator
         grads = [tf.add_n(list(gs)) / denominator for gs in zip(*slice_grads)]
-        grads, norm = trainer._clipped(grads)
+        grads, norm = self._step.clip(grads)
         return loss, grads, norm
 
-    @staticmethod
-    def _update(trainer, totals, denominators, slice_grads):
-        loss, grads, norm = SlicedStep._combined(trainer, totals, denominators, slice_grads)
-        return loss, norm, trainer._apply_if_finite(loss, norm, grads)
+    def _update(self, totals, denominators, slice_grads):
+        loss, grads, norm = self._combined(totals, denominators, slice_grads)
+        return loss, norm, self._step.apply_if_finite(loss, norm, grads)
 
     def _split_norm(self, x, y, mask, states):
         """The split step up to its update: the slices' gradients, summed and clipped."""
@@ -215,7 +210,7 @@ class SlicedStep:
         return self._combine(list(totals), list(denominators), list(grads))[2]
 
     def _slice_results(self, x, y, mask, states):
-        """`slice_gradient` of every slice, side by side in one graph."""
+        """The gradient of every slice, side by side in one graph."""
         parts = self.slices_tried
         batch = tf.shape(x)[0]
         sizes = fused.slice_sizes(batch, parts)
@@ -225,11 +220,11 @@ class SlicedStep:
 
         slice_states = list(zip(*[split(s) for s in states])) or [[]] * parts
         return [
-            self.slice_gradient(*args, list(st))
+            self._slice_gradient(*args, list(st))
             for *args, st in zip(split(x), split(y), split(mask), slice_states)
         ]
 
-    def _step(self, x, y, mask, states):
+    def _sliced_train(self, x, y, mask, states):
         results = self._slice_results(x, y, mask, states)
         totals, denominators, grads, hits, counts, new_states = zip(*results)
         loss, norm, applied = self._update_step(list(totals), list(denominators), list(grads))
@@ -297,30 +292,28 @@ class SlicedStep:
             return self._whole_step(x, y, mask, states)
 
 
-def distributed_step(trainer):
-    """The step under `trainer.strategy`: per-replica gradients, summed, one update.
+def distributed_step(step, strategy, jit_compile: bool):
+    """The step under `strategy`: per-replica gradients, summed, one update.
 
-    The replicas' gradients meet on the host, so the finiteness checks and the update
-    are calls of their own around the compiled gradient step.
+    `step` is the trainer's `TrainingStep`. The replicas' gradients meet on the host, so
+    the finiteness checks and the update are calls of their own around the compiled
+    gradient step.
     """
-    strategy = trainer.strategy
-    gradient = tf.function(
-        trainer._gradient, reduce_retracing=True, jit_compile=trainer.jit_compile
-    )
-    apply = tf.function(trainer._apply, reduce_retracing=True)
+    gradient = tf.function(step.gradient, reduce_retracing=True, jit_compile=jit_compile)
+    apply = tf.function(step.apply, reduce_retracing=True)
     total = partial(strategy.reduce, tf.distribute.ReduceOp.SUM, axis=None)
     same = partial(strategy.reduce, tf.distribute.ReduceOp.MEAN, axis=None)  # equal anyway
 
-    def step(x, y, mask, states):
+    def distributed(x, y, mask, states):
         results = strategy.run(gradient, args=(x, y, mask, states))
         loss, grads, norm, hits, count, new_states = results
         loss, norm = total(loss), same(norm)
         applied = False
         if non_finite.is_finite(float(loss)) and non_finite.is_finite(float(norm)):
-            guarded = trainer._guarded_variables()
+            guarded = step.guarded_variables()
             before = non_finite.snapshot(guarded)
             strategy.run(apply, args=(grads,))
             applied = non_finite.keep_if_finite(guarded, before)
         return loss, norm, tf.constant(applied), total(hits), total(count), new_states
 
-    return step
+    return distributed

@@ -39,7 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_choice, check_number, check_positive_int, invalid
 from rnn_tf.bptt import checkpoints, inputs, non_finite, scale
 from rnn_tf.bptt.callbacks import TrainingHistory, callback_list
 from rnn_tf.bptt.non_finite import NonFiniteLossError
@@ -57,18 +57,18 @@ _CROSS_ENTROPIES = ("sparse_categorical_crossentropy", "binary_crossentropy")
 _TIME_REDUCTIONS = ("sum", "mean")
 
 
-def _check_choice(value, choices, name: str) -> None:
-    if not any(type(value) is type(choice) and value == choice for choice in choices):
-        raise ValueError(f"Argument `{name}` must be one of {choices}; received {name}={value!r}")
-
-
-def _check_positive_number(value, name: str) -> None:
-    """A finite number > 0 (a learning rate, a clipping threshold)."""
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-    if not (ok and math.isfinite(value) and value > 0):
-        raise ValueError(
-            f"Argument `{name}` must be a finite number > 0; received {name}={value!r}"
+def _check_batch_split(value):
+    if isinstance(value, str) and value == "auto":
+        raise invalid(
+            "batch_split", '"timed" or a positive integer (the trainer times its choice; '
+            '"auto" is the fixed rule of the VanillaRNN layer)', value,
         )
+    if isinstance(value, str) and value == "timed":
+        return value
+    try:
+        return check_positive_int(value, "batch_split")
+    except ValueError:
+        raise invalid("batch_split", '"timed" or a positive integer', value) from None
 
 
 class BPTTTrainer:
@@ -94,14 +94,15 @@ class BPTTTrainer:
             single device and not under a `strategy`.
         batch_split: on one device, split each batch into this many slices whose
             gradients run at the same time on different CPU cores, summed, one
-            update: the same step as the whole batch, up to float rounding. "auto"
+            update: the same step as the whole batch, up to float rounding. "timed"
             (default), on a multi-core CPU with XLA, times the whole step against
             2 slices' on the first batch (compiling both: a second or so more) and
             on a batch of the same shape 50 steps later, and keeps 2 only if they are
             at least 5% faster (`split_measurement` holds the times); else 1. The
             choice can differ between runs, and so can float rounding: pass an int,
             or enable TensorFlow's op determinism, for identical runs (see
-            `rnn_tf.bptt.scale`).
+            `rnn_tf.bptt.scale`). Not the layer's `VanillaRNN(batch_split="auto")`,
+            a fixed rule for plain graphs (benchmarks/README.md).
         check_inputs: check shapes, finiteness and label range of every input form
             before training (a `tf.data.Dataset` is read once for this).
         on_non_finite: "raise" (stop with `NonFiniteLossError` naming the step) or
@@ -140,7 +141,7 @@ class BPTTTrainer:
         clip_norm: float | None = None,
         truncate: int | None = None,
         jit_compile: bool | str = "auto",
-        batch_split: int | str = "auto",
+        batch_split: int | str = "timed",
         check_inputs: bool = True,
         on_non_finite: str = "raise",
         verbose: int = 1,
@@ -148,32 +149,31 @@ class BPTTTrainer:
         checkpoint_dir: str | os.PathLike | None = None,
         checkpoint_every: int | None = None,
     ):
-        _check_choice(time_reduction, _TIME_REDUCTIONS, "time_reduction")
-        _check_choice(on_non_finite, non_finite.POLICIES, "on_non_finite")
-        _check_choice(jit_compile, (True, False, "auto"), "jit_compile")
-        _check_choice(verbose, (0, 1, 2), "verbose")
+        check_choice(time_reduction, _TIME_REDUCTIONS, "time_reduction")
+        check_choice(on_non_finite, non_finite.POLICIES, "on_non_finite")
+        check_choice(jit_compile, (True, False, "auto"), "jit_compile")
+        check_choice(verbose, (0, 1, 2), "verbose")
         if optimizer is None:
-            _check_positive_number(learning_rate, "learning_rate")
+            check_number(learning_rate, "learning_rate", low=0, low_open=True)
         for name, value in (("clip_value", clip_value), ("clip_norm", clip_norm)):
             if value is not None:
-                _check_positive_number(value, name)
+                check_number(value, name, low=0, low_open=True)
         for name, value in (("truncate", truncate), ("checkpoint_every", checkpoint_every)):
             if value is not None:
                 check_positive_int(value, name)
-        if batch_split != "auto":
-            check_positive_int(batch_split, "batch_split")
+        batch_split = _check_batch_split(batch_split)
         if strategy is not None and truncate is not None:
             raise ValueError(
                 "Arguments `truncate` and `strategy` cannot be combined: truncated BPTT "
                 "carries per-sequence states between chunks on one device"
             )
-        if strategy is not None and batch_split not in ("auto", 1):
+        if strategy is not None and batch_split not in ("timed", 1):
             raise ValueError(
                 "Arguments `batch_split` > 1 and `strategy` cannot be combined: the "
                 f"strategy already splits the batch; received batch_split={batch_split}"
             )
         if isinstance(loss, str):
-            _check_choice(loss, tuple(sorted(_LOSSES)), "loss")
+            check_choice(loss, tuple(sorted(_LOSSES)), "loss")
             self.loss_name, self._elementwise_loss = loss, _LOSSES[loss]
         elif callable(loss):
             self.loss_name, self._elementwise_loss = getattr(loss, "__name__", "custom"), loss
@@ -205,6 +205,7 @@ class BPTTTrainer:
         self.checkpoint_dir, self.checkpoint_every = checkpoint_dir, checkpoint_every
         self.steps_done = 0
         self.history = TrainingHistory()
+        self._training_step: TrainingStep | None = None  # the step's pieces, once the model exists
         self._step = None  # gradient + update, built on first use
         self._whole_step = None  # the single-device step (also used by batch slices)
         self._eval_step = None
@@ -247,136 +248,38 @@ class BPTTTrainer:
         measurement = getattr(self._step, "measurement", None)
         return None if measurement is None else dict(measurement)
 
-    def _states_or_initial(self, x, states) -> list:
-        """`states`, or zeros for a state-passing model called without any."""
-        if self.passes_state and not states:
-            return [
-                tf.zeros((tf.shape(x)[0], spec.shape[-1]), dtype=spec.dtype)
-                for spec in self.model.inputs[1:]
-            ]
-        return states
+    def tracing_counts(self) -> dict[str, int]:
+        """How many graphs each compiled training function has traced so far.
 
-    def _forward(self, x, states, training):
-        if states:
-            y_pred, *new_states = self.model([x, *states], training=training)
-            return y_pred, new_states
-        return self.model(x, training=training), []
-
-    # --- the loss: L = sum_t L_t ------------------------------------------------------
-
-    def _loss_sum(self, y, y_pred, mask):
-        """sum_t L_t over the batch (masked), what `time_reduction` divides it by, weights."""
-        if self.loss_name in _CROSS_ENTROPIES:
-            per_step = self._elementwise_loss(y, y_pred, from_logits=self.from_logits)
-        else:
-            per_step = self._elementwise_loss(y, y_pred)
-        per_step = tf.cast(per_step, tf.float32)
-        if per_step.shape.rank == 1:  # many-to-one: one "step" per sequence
-            per_step = per_step[:, None]
-        weights = tf.ones_like(per_step) if mask is None else tf.cast(mask, tf.float32)
-        total = tf.reduce_sum(per_step * weights)
-        if self.time_reduction == "sum":
-            denominator = tf.cast(tf.shape(per_step)[0], tf.float32)  # sequences
-        else:
-            denominator = tf.reduce_sum(weights)  # unmasked steps
-        return total, denominator, weights
-
-    def _reduced_loss(self, y, y_pred, mask, replica=None):
-        total, denominator, weights = self._loss_sum(y, y_pred, mask)
-        if replica is not None:
-            # Each replica sees part of the batch: divide by the global count so the
-            # replicas' losses (and gradients) add up to the single-device ones.
-            denominator = replica.all_reduce(tf.distribute.ReduceOp.SUM, denominator)
-        return total / tf.maximum(denominator, 1.0), weights
-
-    def _accuracy_counts(self, y, y_pred, weights):
-        if self.loss_name != "sparse_categorical_crossentropy":
-            return tf.constant(0.0), tf.constant(0.0)
-        predicted = tf.cast(tf.argmax(y_pred, axis=-1), tf.int64)
-        hits = tf.cast(tf.equal(predicted, tf.cast(y, tf.int64)), tf.float32)
-        if hits.shape.rank == 1:
-            hits = hits[:, None]
-        return tf.reduce_sum(hits * weights), tf.reduce_sum(weights)
-
-    # --- one step: gradient, clipping, update -------------------------------------------
-
-    @staticmethod
-    def _dense(grads, variables) -> list[tf.Tensor]:
-        """Gradients with zeros where a variable got none (the update needs one per variable)."""
-        return [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
-                for g, v in zip(grads, variables)]
-
-    def _gradient(self, x, y, mask, states):
-        """Loss, clipped gradients and their norm before clipping, accuracy counts, h_T."""
-        variables = self.model.trainable_variables
-        replica = tf.distribute.get_replica_context()
-        states = self._states_or_initial(x, states)
-        with tf.GradientTape() as tape:
-            y_pred, new_states = self._forward(x, states, training=True)
-            loss, weights = self._reduced_loss(y, y_pred, mask, replica)
-            if self.model.losses:  # regularizers, add_loss
-                added = tf.add_n([tf.cast(r, tf.float32) for r in self.model.losses])
-                loss = loss + added / replica.num_replicas_in_sync
-        grads = self._dense(tape.gradient(loss, variables), variables)
-        # The global gradient (a no-op on one device), so that norms and clipping see
-        # the same numbers however many replicas share the batch.
-        grads = replica.all_reduce(tf.distribute.ReduceOp.SUM, grads)
-        grads, norm = self._clipped(grads)
-        hits, count = self._accuracy_counts(y, y_pred, weights)
-        return loss, grads, norm, hits, count, [tf.stop_gradient(s) for s in new_states]
-
-    def _clipped(self, grads):
-        """The gradients clipped as asked, and their global norm before clipping."""
-        norm = tf.linalg.global_norm(grads)
-        if self.clip_value is not None:
-            grads = [tf.clip_by_value(g, -self.clip_value, self.clip_value) for g in grads]
-        if self.clip_norm is not None:
-            grads, _ = tf.clip_by_global_norm(grads, self.clip_norm)
-        return grads, norm
-
-    def _apply(self, grads) -> None:
-        # Keras optimizers sum gradients over replicas themselves; ours are already
-        # summed, so hand each replica its share.
-        share = tf.distribute.get_replica_context().num_replicas_in_sync
-        self.optimizer.apply([g / share for g in grads], self.model.trainable_variables)
-
-    def _guarded_variables(self) -> list:
-        return list(self.model.trainable_variables) + list(self.optimizer.variables)
-
-    def _apply_if_finite(self, loss, norm, grads):
-        return non_finite.apply_if_finite(
-            loss, norm, grads, self._apply, self._guarded_variables()
-        )
-
-    def _train_step(self, x, y, mask, states):
-        loss, grads, norm, hits, count, new_states = self._gradient(x, y, mask, states)
-        applied = self._apply_if_finite(loss, norm, grads)
-        return loss, norm, applied, hits, count, new_states
-
-    def _eval(self, x, y, mask, states):
-        states = self._states_or_initial(x, states)
-        y_pred, new_states = self._forward(x, states, training=False)
-        loss, weights = self._reduced_loss(y, y_pred, mask)
-        hits, count = self._accuracy_counts(y, y_pred, weights)
-        return loss, hits, count, new_states
+        One per batch shape is expected (a last, smaller batch adds one); a count that
+        grows with every batch means retracing, which costs a compilation each time.
+        Keys: "whole_step", and with batch slices "slice_gradient" and "split_step".
+        """
+        if self._step is None or self.distributed:
+            return {}
+        counts = {"whole_step": self._whole_step.experimental_get_tracing_count()}
+        if isinstance(self._step, scale.SlicedStep):
+            counts.update(self._step.tracing_counts())
+        return counts
 
     def _build_steps(self) -> None:
         with self.strategy.scope():
             self.optimizer.build(self.model.trainable_variables)
-        self._eval_step = tf.function(self._eval, reduce_retracing=True)
+        pieces = self._training_step = TrainingStep(self)
+        self._eval_step = tf.function(pieces.evaluate, reduce_retracing=True)
         if self.distributed:
-            self._step = scale.distributed_step(self)
+            self._step = scale.distributed_step(pieces, self.strategy, self.jit_compile)
             return
         # Gradient, finiteness check and update as ONE compiled call: no host round
         # trip, and with XLA the update fuses with the gradient computation.
         self._whole_step = tf.function(
-            self._train_step, reduce_retracing=True, jit_compile=self.jit_compile
+            pieces.train, reduce_retracing=True, jit_compile=self.jit_compile
         )
         parts = scale.resolve_parts(self.batch_split, self.model, jit_compile=self.jit_compile)
         self._step = self._whole_step
         if parts > 1:
-            explicit = self.batch_split != "auto"
-            self._step = scale.SlicedStep(self, self._whole_step, parts, explicit=explicit)
+            explicit = self.batch_split != "timed"
+            self._step = scale.SlicedStep(pieces, self._whole_step, parts, explicit=explicit)
 
     def _chunks(self, x, y, mask):
         """Split a batch along time into chunks of `truncate` steps (one chunk if None)."""
@@ -440,7 +343,7 @@ class BPTTTrainer:
         total, sequences, hits_total, count_total = 0.0, 0, 0.0, 0.0
         for batch in dataset:
             xb, yb, mb = inputs.unpack(batch)
-            states = self._states_or_initial(xb, [])
+            states = self._training_step.states_or_initial(xb, [])
             batch_loss = 0.0
             for x_chunk, y_chunk, m_chunk in self._chunks(xb, yb, mb):
                 loss, hits, count, states = self._eval_step(x_chunk, y_chunk, m_chunk, states)
@@ -615,6 +518,146 @@ class BPTTTrainer:
             return self.evaluate(validation_data)
         x, y, *mask = validation_data
         return self.evaluate(x, y, mask=mask[0] if mask else None)
+
+
+class TrainingStep:
+    """The pieces of one training step on `trainer`'s model, loss, clipping and optimizer.
+
+    `BPTTTrainer` compiles `train` (and `evaluate`); `rnn_tf.bptt.scale` builds its
+    sliced and distributed steps from `summed_gradient`, `gradient`, `clip`, `apply`,
+    `apply_if_finite` and `guarded_variables`, so that every way of running a step
+    computes the same loss, gradient and guarded update.
+    """
+
+    def __init__(self, trainer: BPTTTrainer):
+        self.model = trainer.model
+        self.optimizer = trainer.optimizer
+        self._loss_name, self._elementwise_loss = trainer.loss_name, trainer._elementwise_loss
+        self._from_logits, self._time_reduction = trainer.from_logits, trainer.time_reduction
+        self._clip_value, self._clip_norm = trainer.clip_value, trainer.clip_norm
+        self._passes_state = trainer.passes_state
+
+    # --- forward and loss: L = sum_t L_t ------------------------------------------------
+
+    def states_or_initial(self, x, states) -> list:
+        """`states`, or zeros for a state-passing model called without any."""
+        if self._passes_state and not states:
+            return [
+                tf.zeros((tf.shape(x)[0], spec.shape[-1]), dtype=spec.dtype)
+                for spec in self.model.inputs[1:]
+            ]
+        return states
+
+    def _forward(self, x, states, training):
+        states = self.states_or_initial(x, states)
+        if states:
+            y_pred, *new_states = self.model([x, *states], training=training)
+            return y_pred, new_states
+        return self.model(x, training=training), []
+
+    def _loss_sum(self, y, y_pred, mask):
+        """sum_t L_t over the batch (masked), what `time_reduction` divides it by, weights."""
+        if self._loss_name in _CROSS_ENTROPIES:
+            per_step = self._elementwise_loss(y, y_pred, from_logits=self._from_logits)
+        else:
+            per_step = self._elementwise_loss(y, y_pred)
+        per_step = tf.cast(per_step, tf.float32)
+        if per_step.shape.rank == 1:  # many-to-one: one "step" per sequence
+            per_step = per_step[:, None]
+        weights = tf.ones_like(per_step) if mask is None else tf.cast(mask, tf.float32)
+        total = tf.reduce_sum(per_step * weights)
+        if self._time_reduction == "sum":
+            denominator = tf.cast(tf.shape(per_step)[0], tf.float32)  # sequences
+        else:
+            denominator = tf.reduce_sum(weights)  # unmasked steps
+        return total, denominator, weights
+
+    def _accuracy_counts(self, y, y_pred, weights):
+        if self._loss_name != "sparse_categorical_crossentropy":
+            return tf.constant(0.0), tf.constant(0.0)
+        predicted = tf.cast(tf.argmax(y_pred, axis=-1), tf.int64)
+        hits = tf.cast(tf.equal(predicted, tf.cast(y, tf.int64)), tf.float32)
+        if hits.shape.rank == 1:
+            hits = hits[:, None]
+        return tf.reduce_sum(hits * weights), tf.reduce_sum(weights)
+
+    def evaluate(self, x, y, mask, states):
+        """Loss, accuracy counts and h_T without training."""
+        y_pred, new_states = self._forward(x, states, training=False)
+        total, denominator, weights = self._loss_sum(y, y_pred, mask)
+        hits, count = self._accuracy_counts(y, y_pred, weights)
+        return total / tf.maximum(denominator, 1.0), hits, count, new_states
+
+    # --- gradient, clipping, update -------------------------------------------------------
+
+    def _tape_gradient(self, tape, target) -> list[tf.Tensor]:
+        """dtarget/dvariables, zeros where a variable got none (the update needs one each)."""
+        variables = self.model.trainable_variables
+        grads = tape.gradient(target, variables)
+        return [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
+                for g, v in zip(grads, variables)]
+
+    def gradient(self, x, y, mask, states):
+        """Loss, clipped gradients and their norm before clipping, accuracy counts, h_T.
+
+        Under a strategy, one replica's share, divided by the global count and summed over
+        replicas, so that norms and clipping see the single-device numbers.
+        """
+        replica = tf.distribute.get_replica_context()
+        with tf.GradientTape() as tape:
+            y_pred, new_states = self._forward(x, states, training=True)
+            total, denominator, weights = self._loss_sum(y, y_pred, mask)
+            denominator = replica.all_reduce(tf.distribute.ReduceOp.SUM, denominator)
+            loss = total / tf.maximum(denominator, 1.0)
+            if self.model.losses:  # regularizers, add_loss
+                added = tf.add_n([tf.cast(r, tf.float32) for r in self.model.losses])
+                loss = loss + added / replica.num_replicas_in_sync
+        grads = replica.all_reduce(tf.distribute.ReduceOp.SUM, self._tape_gradient(tape, loss))
+        grads, norm = self.clip(grads)
+        hits, count = self._accuracy_counts(y, y_pred, weights)
+        return loss, grads, norm, hits, count, [tf.stop_gradient(s) for s in new_states]
+
+    def summed_gradient(self, x, y, mask, states):
+        """One batch slice's share: its summed loss, what `time_reduction` would divide it
+        by, the gradient of the sum (unclipped), accuracy counts and h_T; None when the
+        model adds losses (regularizers, add_loss), which count once per batch."""
+        with tf.GradientTape() as tape:
+            y_pred, new_states = self._forward(x, states, training=True)
+            total, denominator, weights = self._loss_sum(y, y_pred, mask)
+        if self.model.losses:
+            return None
+        grads = self._tape_gradient(tape, total)
+        hits, count = self._accuracy_counts(y, y_pred, weights)
+        return total, denominator, grads, hits, count, [tf.stop_gradient(s) for s in new_states]
+
+    def clip(self, grads):
+        """The gradients clipped as asked, and their global norm before clipping."""
+        norm = tf.linalg.global_norm(grads)
+        if self._clip_value is not None:
+            grads = [tf.clip_by_value(g, -self._clip_value, self._clip_value) for g in grads]
+        if self._clip_norm is not None:
+            grads, _ = tf.clip_by_global_norm(grads, self._clip_norm)
+        return grads, norm
+
+    def apply(self, grads) -> None:
+        """The optimizer's update (per replica: Keras sums over replicas itself, and these
+        gradients are already summed, so each replica applies its share)."""
+        share = tf.distribute.get_replica_context().num_replicas_in_sync
+        self.optimizer.apply([g / share for g in grads], self.model.trainable_variables)
+
+    def guarded_variables(self) -> list:
+        """What a non-finite update must not reach: the weights and the optimizer state."""
+        return list(self.model.trainable_variables) + list(self.optimizer.variables)
+
+    def apply_if_finite(self, loss, norm, grads):
+        """`apply` inside the graph, undone if anything turns non-finite (`non_finite`)."""
+        return non_finite.apply_if_finite(loss, norm, grads, self.apply, self.guarded_variables())
+
+    def train(self, x, y, mask, states):
+        """The whole step: loss, norm, whether the update was kept, counts, h_T."""
+        loss, grads, norm, hits, count, new_states = self.gradient(x, y, mask, states)
+        applied = self.apply_if_finite(loss, norm, grads)
+        return loss, norm, applied, hits, count, new_states
 
 
 def _silent(message: str) -> None:

@@ -1,5 +1,5 @@
 """BPTTTrainer(batch_split=k): the gradients of k slices of the batch, summed, give the
-same step as the whole batch; "auto" splits only models whose rows do not interact, and
+same step as the whole batch; "timed" splits only models whose rows do not interact, and
 only when timing the first batch shows the slices clearly faster.
 
 Whether the slices really run on different cores is a speed question: see
@@ -78,8 +78,7 @@ def test_a_batch_smaller_than_the_slices_trains_whole():
     trainer, logs, weights = _train(4, steps=1, batch=2)
     assert trainer.parts == 4
     # Only the whole-batch step was traced, no slice.
-    assert trainer._whole_step.experimental_get_tracing_count() == 1
-    assert trainer._step.slice_gradient.experimental_get_tracing_count() == 0
+    assert trainer.tracing_counts() == {"whole_step": 1, "slice_gradient": 0, "split_step": 0}
     assert logs[0]["loss"] == pytest.approx(whole_logs[0]["loss"], rel=1e-6)
     for a, b in zip(weights, whole):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
@@ -87,7 +86,7 @@ def test_a_batch_smaller_than_the_slices_trains_whole():
 
 def test_split_retraces_once_per_slice_shape():
     trainer, _, _ = _train(2, steps=4)  # 9 rows: slices of 5 and 4
-    assert trainer._step.slice_gradient.experimental_get_tracing_count() == 2
+    assert trainer.tracing_counts()["slice_gradient"] == 2
 
 
 @pytest.fixture
@@ -151,9 +150,8 @@ def test_auto_keeps_slices_only_when_the_first_batch_times_them_clearly_faster(
     trainer.train_on_batch(x, y)
     assert len(ran) == 2  # not timed again on the next batch
     # The step that ran is the one kept.
-    split_traces = trainer._step._split_step.experimental_get_tracing_count()
-    whole_traces = trainer._whole_step.experimental_get_tracing_count()
-    assert (split_traces > 0, whole_traces > 0) == (kept == 2, kept == 1)
+    traced = trainer.tracing_counts()
+    assert (traced["split_step"] > 0, traced["whole_step"] > 0) == (kept == 2, kept == 1)
 
 
 def test_auto_times_again_later_and_keeps_the_fastest_of_both_sessions(
@@ -180,9 +178,9 @@ def test_auto_times_again_later_and_keeps_the_fastest_of_both_sessions(
 
 
 def test_the_measurement_applies_nothing_and_an_explicit_split_skips_it(two_cpus_no_gpu):
-    # Real timings: whichever path "auto" keeps, its steps equal the whole batch's.
+    # Real timings: whichever path "timed" keeps, its steps equal the whole batch's.
     _, whole_logs, whole = _train(1)
-    trainer, auto_logs, auto = _train("auto")
+    trainer, auto_logs, auto = _train("timed")
     measurement = trainer.split_measurement
     assert measurement["whole_ms"] > 0 and measurement["split_ms"] > 0
     assert measurement["slices_kept"] == trainer.parts
@@ -295,7 +293,7 @@ class _AddsALoss(keras.layers.Layer):
 def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu, slices_look_faster):
     x, y, _ = _data()
     results = []
-    for batch_split in ("auto", 1):
+    for batch_split in ("timed", 1):
         model = tagger(_AddsALoss())
         trainer = BPTTTrainer(model, from_logits=True, batch_split=batch_split, verbose=0)
         logs = trainer.train_on_batch(x, y)
@@ -309,10 +307,17 @@ def test_added_losses_fall_back_to_the_whole_batch(two_cpus_no_gpu, slices_look_
         trainer.train_on_batch(x, y)
 
 
-@pytest.mark.parametrize("value", [0, -2, 1.5, "two", True])
+@pytest.mark.parametrize("value", [0, -2, 1.5, "two", True, "Timed", None])
 def test_invalid_batch_split_raises_naming_the_argument(value):
-    with pytest.raises(ValueError, match="batch_split"):
+    with pytest.raises(ValueError, match='`batch_split` must be "timed" or a positive integer'):
         BPTTTrainer(tagger(), batch_split=value)
+
+
+def test_the_layers_auto_spelling_is_refused_naming_the_trainers_policy():
+    # "auto" is VanillaRNN's fixed rule; the trainer's timed choice has its own name.
+    with pytest.raises(ValueError, match='"timed" or a positive integer.*"auto" is the fixed rule'):
+        BPTTTrainer(tagger(), batch_split="auto")
+    assert BPTTTrainer(tagger()).batch_split == "timed"
 
 
 def test_batch_split_and_a_strategy_do_not_combine():

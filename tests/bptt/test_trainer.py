@@ -151,7 +151,7 @@ def test_one_graph_per_shape_not_one_per_batch():
     x, y = _data(batch=50, steps=5)
     trainer = BPTTTrainer(_tagger(), from_logits=True, verbose=0)
     trainer.fit(x, y, epochs=3, batch_size=8)  # 6 full batches and a ragged one, per epoch
-    # Per shape: the full and the ragged batch; with batch_split="auto" also the whole
+    # Per shape: the full and the ragged batch; with batch_split="timed" also the whole
     # batch's gradient it timed and a slice's.
     traced = _traces(trainer)
     assert traced <= 4
@@ -161,10 +161,8 @@ def test_one_graph_per_shape_not_one_per_batch():
 
 def _traces(trainer) -> int:
     """Graphs the gradient step compiled: whole-batch steps plus batch-slice gradients."""
-    slices = getattr(trainer._step, "slice_gradient", None)
-    return trainer._whole_step.experimental_get_tracing_count() + (
-        slices.experimental_get_tracing_count() if slices is not None else 0
-    )
+    counts = trainer.tracing_counts()
+    return counts["whole_step"] + counts.get("slice_gradient", 0)
 
 
 def test_history_has_loss_accuracy_and_gradient_norms_per_epoch():
