@@ -16,9 +16,17 @@ from rnn_tf.data.imdb import SentimentData, load_imdb  # noqa: E402
 from rnn_tf.data.imdb_npz import load_imdb_npz  # noqa: E402
 from rnn_tf.data.offline_reviews import synthetic_reviews  # noqa: E402
 from rnn_tf.data.registry import Download, download, list_datasets, verify  # noqa: E402
-from rnn_tf.data.stocks import StockData, load_stocks, read_price_csv, synthetic_prices  # noqa: E402
+from rnn_tf.data.stocks import (  # noqa: E402
+    PriceSeries,
+    load_price_series,
+    load_stocks,
+    price_series_from_csv,
+    read_price_csv,
+    synthetic_prices,
+)
 from rnn_tf.data.text import CharTextData, load_shakespeare, synthetic_play  # noqa: E402
 from rnn_tf.data.translation import TranslationData, load_translation, number_pairs  # noqa: E402
+from rnn_tf.data.windows import StockData, window_series  # noqa: E402
 
 __all__ = [
     "CharTextData",
@@ -26,6 +34,7 @@ __all__ = [
     "DataUnavailableError",
     "DigitStripsData",
     "Download",
+    "PriceSeries",
     "SentimentData",
     "StockData",
     "TranslationData",
@@ -34,13 +43,16 @@ __all__ = [
     "load_digit_strips",
     "load_imdb",
     "load_imdb_npz",
+    "load_price_series",
     "load_shakespeare",
     "load_stocks",
     "load_translation",
     "number_pairs",
+    "price_series_from_csv",
     "read_price_csv",
     "synthetic_play",
     "synthetic_prices",
     "synthetic_reviews",
     "verify",
+    "window_series",
 ]

@@ -292,7 +292,6 @@ def read_dataset_file(
     name: str,
     read: Callable[[pathlib.Path], T],
     download: Download | None = None,
-    **fields,
 ) -> T:
     """Fetch `name` (local copy or checked download), then `read` it.
 
@@ -303,8 +302,6 @@ def read_dataset_file(
         name: a registry key.
         read: turns the file's path into data; raises `CorruptDataError` on a bad file.
         download: a mirror's URL and sha256, and the cache folder (see `Download`).
-        **fields: `origin=`, `file_hash=`, `cache_dir=` given one by one instead of
-            `download` (as `load_stocks` still passes them).
 
     Returns:
         What `read` returned.
@@ -312,7 +309,7 @@ def read_dataset_file(
     Example:
         >>> text = read_dataset_file("shakespeare", pathlib.Path.read_text)  # doctest: +SKIP
     """
-    where = download or Download(**fields)
+    where = download or Download()
     path = _fetch(name, where)
     try:
         return read(path)

@@ -3,9 +3,9 @@
 Where the prices come from:
 
 - `load_price_series("SP500")` (the default, or `"^GSPC"`): `sp500_daily_1927_2023.csv` from
-  a data folder or the cache (no public URL; pass `origin=` to download a copy from a
-  mirror). With `source="auto"` and no copy on this machine, the real AAPL prices below are
-  used instead, with a logged warning;
+  a data folder or the cache (no public URL; pass `download=Download(origin=...)` to fetch
+  a copy from a mirror). With `source="auto"` and no copy on this machine, the real AAPL
+  prices below are used instead, with a logged warning;
 - `load_price_series(ticker)` for AAPL, GOOG, IBM, MSFT (and FB): the `bokeh-sampledata`
   package (a dependency, so real on any machine, offline), public domain (Quandl WIKI,
   2000-2013), split-adjusted close in USD by default;
@@ -32,6 +32,7 @@ from rnn_tf._checks import check_choice, check_number, check_positive_int, inval
 from rnn_tf.data import registry
 from rnn_tf.data._common import OFFLINE, REAL, check_source, choose
 from rnn_tf.data.errors import DataUnavailableError
+from rnn_tf.data.registry import Download
 from rnn_tf.data.windows import StockData, window_series
 
 __all__ = [
@@ -306,13 +307,12 @@ def _bokeh(ticker: str, column: str | None) -> PriceSeries:
                        label=f"{ticker} daily {_describe(prices)} in USD (bokeh-sampledata)")
 
 
-def _sp500(column: str | None, origin, file_hash, cache_dir) -> PriceSeries:
+def _sp500(column: str | None, download: Download | None) -> PriceSeries:
     def read(path):
         return _series_from_table(pd.read_csv(path), column=column, missing="raise",
                                   max_gap_days=MAX_GAP_DAYS, label=str(path))
 
-    prices, ohlcv = registry.read_dataset_file("sp500", read, origin=origin,
-                                               file_hash=file_hash, cache_dir=cache_dir)
+    prices, ohlcv = registry.read_dataset_file("sp500", read, download)
     return PriceSeries(prices, ticker=SP500, source=REAL, units="index points", ohlcv=ohlcv,
                        label=f"S&P 500 index (^GSPC), daily {_describe(prices)}")
 
@@ -388,9 +388,7 @@ def load_price_series(
     end: str | None = None,
     num_days: int = 2520,
     seed: int = 0,
-    origin: str | None = None,
-    file_hash: str | None = None,
-    cache_dir: str | os.PathLike | None = None,
+    download: Download | None = None,
 ) -> PriceSeries:
     """A real daily price series by name, or the labelled synthetic fallback.
 
@@ -407,9 +405,8 @@ def load_price_series(
         end: last date kept.
         num_days: length of the synthetic fallback series.
         seed: seed of the synthetic fallback series.
-        origin: URL to download the S&P 500 CSV from (it has no canonical public URL).
-        file_hash: sha256 of the S&P 500 CSV (default: the registry's pin).
-        cache_dir: cache folder.
+        download: for the S&P 500 CSV, a mirror's URL (it has no canonical public URL), its
+            sha256 (default: the registry's pin) and the cache folder (see `Download`).
 
     Returns:
         `PriceSeries`.
@@ -443,9 +440,9 @@ def load_price_series(
         if name not in _SP500_ALIASES:
             return _bokeh(name, column)
         if source == "real":
-            return _sp500(column, origin, file_hash, cache_dir)
+            return _sp500(column, download)
         try:
-            return _sp500(column, origin, file_hash, cache_dir)
+            return _sp500(column, download)
         except DataUnavailableError as error:
             logger.warning(
                 "The S&P 500 file is not on this machine, so the real %s daily prices of "
@@ -461,8 +458,7 @@ def load_price_series(
     return choose(source, f"stock prices ({ticker})", real, offline).between(start, end)
 
 
-_SERIES_OPTIONS = ("source", "provider", "column", "start", "end", "num_days", "origin",
-                   "file_hash", "cache_dir")
+_SERIES_OPTIONS = ("source", "provider", "column", "start", "end", "num_days", "download")
 
 
 def load_stocks(ticker: str = SP500, *, csv_path=None, **options) -> StockData:

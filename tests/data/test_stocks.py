@@ -14,7 +14,7 @@ import pytest
 from tiny_files import sha256, write_prices_csv
 
 import rnn_tf
-from rnn_tf.data import CorruptDataError, DataUnavailableError, registry
+from rnn_tf.data import CorruptDataError, DataUnavailableError, Download, registry
 from rnn_tf.data.stocks import (
     PriceSeries,
     bokeh_tickers,
@@ -214,26 +214,27 @@ def served_csv(http_server):
 def test_sp500_download_and_cache_hit(served_csv, cache):
     url = served_csv.url("sp500_daily_1927_2023.csv")
     digest = sha256(served_csv.root / "sp500_daily_1927_2023.csv")
-    series = load_price_series("^GSPC", source="real", origin=url, file_hash=digest,
-                               cache_dir=cache)
+    series = load_price_series("^GSPC", source="real", download=Download(url, digest, cache))
     assert series.ticker == "SP500" and series.source == "real" and len(series.prices) == 300
-    load_price_series("SP500", source="real", origin=url, file_hash=digest, cache_dir=cache)
+    load_price_series("SP500", source="real", download=Download(url, digest, cache))
     assert served_csv.requests["sp500_daily_1927_2023.csv"] == 1
 
 
 def test_sp500_download_with_wrong_hash_is_removed(served_csv, cache):
     with pytest.raises(CorruptDataError):
         load_price_series("SP500", source="real",
-                          origin=served_csv.url("sp500_daily_1927_2023.csv"),
-                          cache_dir=cache)  # the pinned hash is the real file's
+                          # the pinned hash is the real file's, not the served one's
+                          download=Download(served_csv.url("sp500_daily_1927_2023.csv"),
+                                            cache_dir=cache))
     assert not (cache / "sp500_daily_1927_2023.csv").exists()
 
 
 def test_sp500_without_a_copy_real_fails_and_auto_uses_real_bokeh_prices(cache, caplog):
     with pytest.raises(DataUnavailableError, match="sp500_daily_1927_2023.csv"):
-        load_price_series("SP500", source="real", cache_dir=cache)
+        load_price_series("SP500", source="real", download=Download(cache_dir=cache))
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
-        data = load_price_series(source="auto", cache_dir=cache)  # SP500 is the default
+        # SP500 is the default ticker
+        data = load_price_series(source="auto", download=Download(cache_dir=cache))
     assert (data.source, data.ticker, data.units) == ("real", "AAPL", "USD")
     assert "bokeh-sampledata" in data.label and "AAPL daily prices" in caplog.text
     assert "OFFLINE FALLBACK" not in caplog.text
@@ -242,7 +243,7 @@ def test_sp500_without_a_copy_real_fails_and_auto_uses_real_bokeh_prices(cache, 
 def test_synthetic_only_when_nothing_real_is_available(monkeypatch, cache, caplog):
     monkeypatch.setattr(registry, "_package_path", lambda info: None)  # no bokeh-sampledata
     with caplog.at_level(logging.WARNING, logger="rnn_tf.data"):
-        data = load_price_series(source="auto", cache_dir=cache)
+        data = load_price_series(source="auto", download=Download(cache_dir=cache))
     assert data.source == "offline" and "OFFLINE FALLBACK" in caplog.text
     assert data.units == "synthetic price units" and "NOT real" in data.label
 
@@ -281,8 +282,8 @@ def test_stocks_are_real_in_an_installed_package_offline(tmp_path):
 
 @pytest.mark.needs_shared_data
 def test_real_shared_sp500(shared_data_dir):
-    series = load_price_series("SP500", source="real", cache_dir=shared_data_dir,
-                               start="2000-01-01")
+    series = load_price_series("SP500", source="real", start="2000-01-01",
+                               download=Download(cache_dir=shared_data_dir))
     assert series.source == "real" and series.prices.index[0] >= pd.Timestamp("2000-01-01")
     assert series.prices.index[-1] == pd.Timestamp("2023-12-28")
     assert series.units == "index points" and series.label.startswith("S&P 500 index")
