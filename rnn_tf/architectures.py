@@ -18,7 +18,9 @@ Every builder takes `cell=` one of `CELLS`:
 All outputs are probabilities (softmax). Token ids use 0 for padding: embeddings mask
 it, and `rnn_tf.metrics.compile_for_tokens(..., padding_id=0)` leaves it out of loss and
 accuracy. Trained sequence models generate with `rnn_tf.generation` (`decode_one_to_many`,
-`decode_sequence`: greedy, temperature sampling or beam search).
+`decode_sequence`, `sample_text`: greedy, temperature sampling or beam search), one step
+per token: `language_model_stepper`, `one_to_many_stepper` and `encoder_decoder_stepper`
+turn a model built here into a step model sharing its weights, h = step(x_t, h).
 
 Every recurrent layer computes, with row vectors as in the code,
 h_t = f(x_t U + h_{t-1} W + b), U of shape (input_dim, units); a `Dense` head on top
