@@ -11,7 +11,7 @@ h_t = tanh(x_t U + h_{t-1} W + b), o_t = h_t V + c, U of shape (input_dim, units
 """
 
 from rnn_tf.plots.diagrams import plot_bptt, plot_rnn_types, plot_unrolled_rnn
-from rnn_tf.plots.gates import plot_gru_cell, plot_lstm_cell
+from rnn_tf.plots.gates import plot_gates_along_sequence, plot_gru_cell, plot_lstm_cell
 from rnn_tf.plots.gradients import plot_clipping, plot_gradient_norms, plot_spectral_radius_sweep
 from rnn_tf.plots.io import save_figure
 from rnn_tf.plots.reading import plot_reading
@@ -27,6 +27,7 @@ __all__ = [
     "plot_bptt",
     "plot_gru_cell",
     "plot_lstm_cell",
+    "plot_gates_along_sequence",
     "plot_gradient_norms",
     "plot_spectral_radius_sweep",
     "plot_clipping",

@@ -351,6 +351,10 @@ def plot_gates_along_sequence(gates: dict, top: int = 3) -> matplotlib.figure.Fi
         The `matplotlib.figure.Figure`: top row a heatmap of the mean keep gate per unit
         (units sorted, most keeping at the top) and step; bottom row the `top` most keeping
         units' keep gate (solid) and write gate (dashed).
+
+    Example:
+        >>> keep = np.random.default_rng(0).uniform(size=(8, 20, 4))   # (n, T, units)
+        >>> fig = plot_gates_along_sequence({"gru": {"keep": keep, "write": 1 - keep}})
     """
     if not isinstance(gates, dict) or not gates:
         raise ValueError(
