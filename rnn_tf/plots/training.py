@@ -23,7 +23,8 @@ __all__ = ["plot_training_curves", "plot_comparison_table", "plot_accuracy_vs_le
 # The columns of `rnn_tf.compare.compare_cells`: (column, panel title, axis label, kind).
 _COMPARISON_PANELS = (
     ("final_val_accuracy", "validation accuracy", "fraction correct, higher is better", "acc"),
-    ("final_val_loss", "validation loss", "nats, lower is better", "loss"),
+    # compare_cells trains with cross-entropy (nats) or, on regression tasks, MSE.
+    ("final_val_loss", "validation loss", "the task's loss, lower is better", "loss"),
     ("seconds_per_epoch", "training time", "seconds per epoch, lower is better", "time"),
     ("parameters", "parameters", "trainable parameters (count)", "params"),
 )
@@ -184,7 +185,8 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
         df: The DataFrame `rnn_tf.compare.compare_cells` returns, or any DataFrame
             with its column names: `cell` (the name on each bar) and at least one of
             `final_val_accuracy` (fractions in [0, 1]), `final_val_loss`,
-            `seconds_per_epoch` and `parameters`; one panel per column present, other
+            `seconds_per_epoch` and `parameters`; one panel per column present with at
+            least one value (so a regression task's all-NaN accuracy gets none), other
             columns are ignored.
 
     Returns:
@@ -202,7 +204,9 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
     """
     metric_columns = [column for column, *_ in _COMPARISON_PANELS]
     frame = require_frame(df, "df", ["cell"], optional=metric_columns)
-    panels = [panel for panel in _COMPARISON_PANELS if panel[0] in frame.columns]
+    # A column with no value at all (accuracy on a regression task) gets no empty panel.
+    panels = [panel for panel in _COMPARISON_PANELS
+              if panel[0] in frame.columns and frame[panel[0]].notna().any()]
     if not panels:
         raise ValueError(
             "Argument `df` has no metric column to plot: expected at least one of "

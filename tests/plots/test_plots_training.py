@@ -160,3 +160,12 @@ def test_accuracy_vs_length_rejects_percentages():
 def test_accuracy_vs_length_rejects_a_chance_level_outside_zero_one():
     with pytest.raises(ValueError, match="`chance`"):
         plot_accuracy_vs_length(accuracy_frame(), chance=50)
+
+
+def test_comparison_of_a_regression_task_has_no_empty_accuracy_panel():
+    frame = pd.DataFrame({"cell": ["vanilla", "gru"], "final_val_loss": [0.16, 0.003],
+                          "final_val_accuracy": [np.nan, np.nan]})
+    fig = plot_comparison_table(frame)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["validation loss"], titles
+    assert "nats" not in fig.axes[0].get_xlabel()
