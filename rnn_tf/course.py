@@ -62,12 +62,25 @@ class Course:
         root = pathlib.Path(os.environ.get("RNN_TF_BACKUP_DIR", tempfile.gettempdir()))
         return keras.callbacks.BackupAndRestore(str(root / "rnn_tf_backups" / f"{name}-{digest}"))
 
-    def report(self, title: str, numbers: dict) -> pathlib.Path:
+    def report(self, title: str, numbers: dict, headline: list[str] | None = None
+               ) -> pathlib.Path:
         """Print the measured numbers as an aligned table and keep them as JSON.
 
         The JSON (`<figures_dir>/results/<title slug>.json`, with the date, machine
-        and SMOKE flag) is what `results_table` turns into the README's results table.
+        and SMOKE flag) is what `results_table` (every number, in `build/results.md`) and
+        `results_summary` (the README's row for this notebook) are written from.
+
+        Args:
+            title: the notebook's name in the tables, e.g. "04 gates (recall task)".
+            numbers: `{what was measured: value}`; values are numbers or short strings.
+            headline: the keys of `numbers` the README's row shows (default: all of them).
         """
+        headline = list(numbers) if headline is None else list(headline)
+        missing = [key for key in headline if key not in numbers]
+        if missing:
+            raise ValueError(
+                f"Argument `headline` must name keys of `numbers`; received {missing}, "
+                f"which are not among {list(numbers)}")
         width = max(len(k) for k in numbers) if numbers else 0
         print(f"== {title} ==")
         for key, value in numbers.items():
@@ -82,6 +95,7 @@ class Course:
             "machine": f"{cpu_model() or platform.machine()}, {os.cpu_count()} CPUs, "
                        f"{platform.system()}",
             "numbers": {k: _jsonable(v) for k, v in numbers.items()},
+            "headline": headline,
         }
         write_text_atomic(path, json.dumps(record, indent=1))
         return path
@@ -150,7 +164,9 @@ def results_summary(figures_dir: str | os.PathLike = "figures",
     lines = ["| notebook | what the run measured |", "| --- | --- |"]
     for record in records:
         smoke = " (SMOKE)" if record["smoke"] else ""
-        measured = "; ".join(f"{key}: {_shown(value)}" for key, value in record["numbers"].items())
+        # Reports written before headlines existed show every number.
+        keys = record.get("headline", list(record["numbers"]))
+        measured = "; ".join(f"{key}: {_shown(record['numbers'][key])}" for key in keys)
         lines.append(f"| {_cell(record['title'] + smoke)} | {_cell(measured)} |")
     lines += ["", _machines_line(records)]
     return "\n".join(lines)

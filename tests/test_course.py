@@ -197,3 +197,14 @@ def test_readme_results_script_updates_the_file_in_place(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1 and "Argument `report`" in done.stderr
     assert readme.read_text() == f"a\n{RESULTS_BEGIN}\nnew\n{RESULTS_END}\nb\n"   # untouched
+
+
+def test_the_readme_row_shows_the_headline_and_results_md_every_number(tmp_path):
+    course = start(seed=0, figures_dir=tmp_path)
+    course.report("05 captions", {"exact match": 0.9, "seconds": 12.5, "verdict": "GRU ahead"},
+                  headline=["exact match", "verdict"])
+    assert "| 05 captions | exact match: 0.9; verdict: GRU ahead |" in results_summary(tmp_path)
+    assert "| 05 captions | seconds | 12.5 |" in results_table(tmp_path)
+    with pytest.raises(ValueError, match=r"Argument `headline` must name keys of `numbers`; "
+                                         r"received \['accuracy'\]"):
+        course.report("05 captions", {"exact match": 0.9}, headline=["accuracy"])
