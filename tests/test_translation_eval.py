@@ -1,9 +1,10 @@
 """Multi-reference streams and the retrieval baseline on hand-made pairs."""
 
+import numpy as np
 import pytest
 import sacrebleu
 
-from rnn_tf.translation_eval import NearestSentence, references_by_source
+from rnn_tf.translation_eval import NearestSentence, paired_bootstrap_bleu, references_by_source
 
 
 def test_each_pair_gets_every_reference_of_its_source_own_first():
@@ -42,6 +43,7 @@ def test_retrieval_answers_with_the_nearest_training_target():
     "call, message",
     [
         (lambda: references_by_source(["a"], []), "same length"),
+        (lambda: paired_bootstrap_bleu(["a"], ["b", "c"], [["a"]]), "one entry per"),
         (lambda: NearestSentence().fit(["a"], ["b", "c"]), "same length"),
         (lambda: NearestSentence().translate(["a"]), "not fitted"),
         (lambda: NearestSentence().fit(["a b"], ["c"]).translate("a b"), "list of sentences"),
@@ -50,3 +52,18 @@ def test_retrieval_answers_with_the_nearest_training_target():
 def test_bad_arguments_raise_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_paired_bootstrap_centres_on_the_corpus_bleu_difference():
+    references = ["el gato duerme en la casa grande", "vete a casa ahora mismo por favor",
+                  "corro en el parque todos los días", "me gustan mucho los perros grandes"]
+    good = list(references)
+    worse = ["el perro duerme en la casa", "vete ahora mismo por favor",
+             "corro en el parque cada día", "me gustan los perros"]
+    observed, differences = paired_bootstrap_bleu(good, worse, [references], samples=200)
+    expected = (sacrebleu.corpus_bleu(good, [references]).score
+                - sacrebleu.corpus_bleu(worse, [references]).score)
+    assert observed == pytest.approx(expected)
+    assert differences.shape == (200,) and np.percentile(differences, 2.5) > 0
+    same, spread = paired_bootstrap_bleu(good, good, [references], samples=50)
+    assert same == 0 and np.all(spread == 0)
