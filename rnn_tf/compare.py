@@ -131,6 +131,18 @@ class _EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
+class _StopWhenSolved(keras.callbacks.Callback):
+    """End a run at the first epoch whose validation accuracy reaches `accuracy`."""
+
+    def __init__(self, accuracy: float):
+        super().__init__()
+        self.accuracy = accuracy
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (logs or {}).get("val_accuracy", 0.0) >= self.accuracy:
+            self.model.stop_training = True
+
+
 def _build(
     cell: str, *, input_dim: int, units: int, learning_rate: float, num_classes: int | None,
     t_max: float | None, clip_norm: float,
@@ -173,6 +185,7 @@ def compare_cells(
     target: float | None = None,
     t_max: float | None = None,
     clip_norm: float = 1.0,
+    stop_at: float | None = None,
     verbose: int = 1,
 ) -> pd.DataFrame:
     """Train one model per cell on the same data, budget and seed; one row per cell.
@@ -187,6 +200,9 @@ def compare_cells(
             (regression, default 0.05) that counts as "reached" for `epochs_to_target`.
         t_max: the chrono cells' longest dependency; default the sequences' length.
         clip_norm: the largest global norm of the gradients (Keras `global_clipnorm`).
+        stop_at: classification only: a run ends after the first epoch whose validation
+            accuracy reaches this (a solved task is not trained further); None trains
+            every run for `epochs`. The final accuracy is then that epoch's.
         verbose: 1 shows a progress bar over the cells.
 
     Returns:
@@ -209,6 +225,13 @@ def compare_cells(
     num_classes = int(max(y.max(), y_val.max())) + 1 if classification else None
     if target is None:
         target = 0.9 if classification else 0.05
+    callbacks = []
+    if stop_at is not None:
+        if not classification:
+            raise ValueError("Argument `stop_at` applies to classification (integer labels); "
+                             f"received stop_at={stop_at!r} for a regression task")
+        callbacks.append(_StopWhenSolved(check_number(stop_at, "stop_at", low=0, high=1,
+                                                      low_open=True)))
 
     rows, histories = [], {}
     progress = keras.utils.Progbar(len(cells), verbose=verbose, unit_name="cell")
@@ -221,7 +244,7 @@ def compare_cells(
         timer = _EpochTimer()
         history = model.fit(
             x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-            verbose=0, callbacks=[timer],
+            verbose=0, callbacks=[timer, *callbacks],
         ).history
         histories[cell] = history
         if classification:

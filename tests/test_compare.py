@@ -138,3 +138,23 @@ def test_compare_cells_regression_and_sweep():
 def test_bad_arguments_raise_naming_them(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_stop_at_ends_a_solved_run_and_leaves_an_unsolved_one_alone():
+    data = compare.recall_task(400, 2, 4, seed=0), compare.recall_task(100, 2, 4, seed=1)
+    table = compare.compare_cells(data, cells=("gru",), epochs=30, stop_at=0.9,
+                                  learning_rate=1e-2, verbose=0)
+    accuracy = table.attrs["histories"]["gru"]["val_accuracy"]
+    assert accuracy[-1] >= 0.9 and all(a < 0.9 for a in accuracy[:-1]) and len(accuracy) < 30
+    never = compare.compare_cells(data, cells=("gru",), epochs=3, stop_at=1.0, verbose=0,
+                                  learning_rate=1e-5)
+    assert len(never.attrs["histories"]["gru"]["val_accuracy"]) == 3
+
+
+def test_stop_at_is_refused_for_regression_and_out_of_range():
+    data = compare.adding_problem(64, 5, seed=0), compare.adding_problem(16, 5, seed=1)
+    with pytest.raises(ValueError, match="Argument `stop_at` applies to classification"):
+        compare.compare_cells(data, cells=("gru",), epochs=1, stop_at=0.9, verbose=0)
+    data = compare.recall_task(64, 2, 4, seed=0), compare.recall_task(16, 2, 4, seed=1)
+    with pytest.raises(ValueError, match=r"Argument `stop_at` must be a finite number in \(0, 1\]"):
+        compare.compare_cells(data, cells=("gru",), epochs=1, stop_at=1.5, verbose=0)

@@ -90,6 +90,8 @@ FIGURES = {
     "comparison_table": lambda: plots.plot_comparison_table(comparison_frame()),
     "accuracy_vs_length": lambda: plots.plot_accuracy_vs_length(accuracy_frame(), chance=0.5),
     "clipping": lambda: plots.plot_clipping(),
+    "reading": lambda: plots.plot_reading(
+        {"a negation": (["not", "good", "at", "all"], {"gru": [0.5, 0.6, 0.3, 0.2]})}),
 }
 
 
