@@ -11,6 +11,11 @@ STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
 
+# The figures the README shows (docs/figures/), refreshed by every `make reproduce`.
+README_FIGURES := unrolled_rnn bptt rnn_types 01_truncation_memory 03_gradient_norms \
+	03_adding_comparison 04_gates_along_recall 04_comparison 05_your_digits 06_reading \
+	07_returns_forecast_vs_actual 08_attention_own_translation
+
 .PHONY: setup test test-fast lint reproduce figures notebooks site bench wheel clean
 
 setup: $(STAMP)
@@ -40,8 +45,9 @@ reproduce: setup
 	$(PY) -m rnn_tf notebooks --out build --figures figures
 	$(PY) docs/readme_results.py build/results.md README.md
 	$(PY) docs/build_site.py --executed build --out build/site
-	for shown in docs/figures/*.png; do \
-	  cp "figures/$$(basename $$shown)" "$$shown.tmp" && mv "$$shown.tmp" "$$shown" || exit 1; \
+	for name in $(README_FIGURES); do \
+	  cp "figures/$$name.png" "docs/figures/$$name.png.tmp" && \
+	  mv "docs/figures/$$name.png.tmp" "docs/figures/$$name.png" || exit 1; \
 	done
 
 # The course website in build/site: the executed notebooks of `make reproduce` when present,

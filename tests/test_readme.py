@@ -65,3 +65,11 @@ def test_the_masked_quick_start_model_needs_the_select_ops_lines(tmp_path):
     # The loop is kept as TensorFlow ops, which TFLite runs through its Flex delegate
     # (not linked into the Python interpreter of the pip package, so not run here).
     assert b"FlexTensorListReserve" in converted
+
+
+def test_every_figure_the_readme_shows_is_refreshed_by_make_reproduce():
+    makefile = (README.parent / "Makefile").read_text()
+    listed = re.search(r"^README_FIGURES := (.*?)(?<!\\)$", makefile, flags=re.M | re.S)
+    refreshed = set(listed.group(1).replace("\\\n", " ").split())
+    shown = set(re.findall(r"\(docs/figures/([\w-]+)\.png\)", README.read_text()))
+    assert shown and shown <= refreshed, shown - refreshed
