@@ -196,22 +196,17 @@ def _decode(
             parent, token, scores = _beam_step(
                 np.asarray(probs), scores, finished, width, forbidden=_forbidden(start_id, end_id)
             )
+            # Each surviving beam continues from its parent's words and state.
             generated, finished = generated[parent], finished[parent]
             states = [s[parent] for s in states]
-            token = np.where(finished, 0, token).astype("int32")
-            finished = finished | (token == end_id)
-            generated = np.concatenate([generated, token[:, None]], axis=1)
-            tokens = token
-            if finished.all():
-                break
-            continue
-        log_probs = _log_probabilities(probs)
-        # Padding and the start token are never generated as words.
-        log_probs[:, list(_forbidden(start_id, end_id, log_probs.shape[-1]))] = -np.inf
-        if method == "greedy":
-            token = log_probs.argmax(-1)
         else:
-            token = _sample_with_temperature(log_probs, temperature, rng)
+            log_probs = _log_probabilities(probs)
+            # Padding and the start token are never generated as words.
+            log_probs[:, list(_forbidden(start_id, end_id, log_probs.shape[-1]))] = -np.inf
+            if method == "greedy":
+                token = log_probs.argmax(-1)
+            else:
+                token = _sample_with_temperature(log_probs, temperature, rng)
         token = np.where(finished, 0, token).astype("int32")
         finished = finished | (token == end_id)
         generated = np.concatenate([generated, token[:, None]], axis=1)
