@@ -84,7 +84,14 @@ def peak_memory_by_length(
         runs = {mode: subprocess.Popen(_command(spec), stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, text=True, env=env)
                 for mode, spec in specs.items()}
-        memory[steps] = {mode: _peak_mb(run, specs[mode]) for mode, run in runs.items()}
+        try:
+            memory[steps] = {mode: _peak_mb(run, specs[mode]) for mode, run in runs.items()}
+        finally:
+            # When one measurement fails, the other is not left running.
+            for run in runs.values():
+                if run.poll() is None:
+                    run.kill()
+                    run.communicate()
     return memory
 
 

@@ -200,8 +200,8 @@ def download(
                                        delete=False)
     received, expected_size = 0, None
     digest = hashlib.sha256()
-    advice = (f"Retry later, pass another origin= (a mirror), or copy the file into "
-              f"{target.parent}.")
+    advice = (f"Retry later, pass download=Download(origin=...) (a mirror), or copy the file "
+              f"into {target.parent}.")
     try:
         with part:
             try:

@@ -309,7 +309,7 @@ def read_dataset_file(
     Example:
         >>> text = read_dataset_file("shakespeare", pathlib.Path.read_text)  # doctest: +SKIP
     """
-    where = download or Download()
+    where = check_download(download)
     path = _fetch(name, where)
     try:
         return read(path)

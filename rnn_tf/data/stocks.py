@@ -146,6 +146,11 @@ def _checked_values(frame: pd.DataFrame, column: str, dates: pd.DatetimeIndex,
     # Yahoo writes "null" for missing quotes; anything non-numeric counts as missing.
     values = pd.Series(pd.to_numeric(frame[column], errors="coerce").to_numpy("float64"),
                        index=dates, name=column)
+    infinite = values[np.isinf(values)]
+    if len(infinite):
+        raise ValueError(
+            f"{label}: {len(infinite)} price(s) in column {column!r} are infinite or too large "
+            f"for a float (on {_shown_dates(infinite.index)}); expected finite prices")
     non_positive = values[values <= 0]
     if len(non_positive):
         raise ValueError(
@@ -235,8 +240,16 @@ def price_series_from_csv(
     """
     shown = os.fspath(path_or_buffer) if isinstance(path_or_buffer, (str, os.PathLike)) \
         else "the CSV"
-    prices, ohlcv = _series_from_table(pd.read_csv(path_or_buffer), column=column,
-                                       missing=missing, max_gap_days=max_gap_days, label=shown)
+    try:
+        table = pd.read_csv(path_or_buffer)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"Argument `path_or_buffer` must be a CSV with a header and price rows; "
+                         f"received {shown}, which is empty") from None
+    if table.empty:
+        raise ValueError(f"Argument `path_or_buffer` must be a CSV with price rows; received "
+                         f"{shown}, which has a header only")
+    prices, ohlcv = _series_from_table(table, column=column, missing=missing,
+                                       max_gap_days=max_gap_days, label=shown)
     ticker = name or (os.path.splitext(os.path.basename(shown))[0] if shown != "the CSV"
                       else "CSV")
     return PriceSeries(prices, ticker=ticker, source=REAL, units="price",

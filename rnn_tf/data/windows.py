@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from rnn_tf._checks import check_choice, check_positive_int
+from rnn_tf._checks import check_choice, check_positive_int, invalid
 from rnn_tf.data._common import (
     REAL,
     SPLITS,
@@ -241,11 +241,14 @@ def window_series(
 
 
 def _as_price_series(series):
-    if not isinstance(series, pd.Series):
-        return series
     # Imported here: the stocks module imports this one to offer `load_stocks`.
     from rnn_tf.data.stocks import PriceSeries
 
+    if isinstance(series, PriceSeries):
+        return series
+    if not isinstance(series, pd.Series):
+        raise invalid("series", "a PriceSeries or a pd.Series of prices on a DatetimeIndex",
+                      type(series).__name__)
     values = series.to_numpy(dtype="float64")
     if not (isinstance(series.index, pd.DatetimeIndex) and series.index.is_monotonic_increasing
             and series.index.is_unique and np.isfinite(values).all() and (values > 0).all()):

@@ -69,3 +69,22 @@ def test_a_system_without_proc_raises_a_clear_error(monkeypatch, tmp_path):
 def test_the_child_entry_point_refuses_a_missing_spec(capsys):
     assert memory_probe.main([]) == 2
     assert "usage" in capsys.readouterr().err
+
+
+def test_a_failing_measurement_leaves_no_other_measurement_running(monkeypatch):
+    started = []
+    real_popen = subprocess.Popen
+
+    def popen(command, **kwargs):
+        started.append(real_popen(command, **kwargs))
+        return started[-1]
+
+    commands = iter([
+        [sys.executable, "-c", "import sys; sys.exit(3)"],                 # "full" fails
+        [sys.executable, "-c", "import time; time.sleep(600)"],            # "truncated" hangs
+    ])
+    monkeypatch.setattr(memory_probe, "_command", lambda spec: next(commands))
+    monkeypatch.setattr(memory_probe.subprocess, "Popen", popen)
+    with pytest.raises(RuntimeError, match="exit code 3"):
+        memory_probe.peak_memory_by_length((5,), truncate=2)
+    assert len(started) == 2 and all(run.poll() is not None for run in started)

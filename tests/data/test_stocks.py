@@ -290,3 +290,16 @@ def test_real_shared_sp500(shared_data_dir):
     # the file has OHLCV, with volumes from 2000 on, so the OHLCV inputs can be cut
     data = window_series(series, lookback=10, horizon=5, features="ohlcv")
     assert data.x_test.shape[1:] == (10, 5)
+
+
+def test_csv_with_an_infinite_price_names_the_day():
+    text = "Date,Close\n2020-01-02,10\n2020-01-03,1e400\n2020-01-06,11\n"
+    with pytest.raises(ValueError, match=r"infinite or too large.*2020-01-03"):
+        read_price_csv(csv(text))
+
+
+@pytest.mark.parametrize("text, what", [("", "which is empty"),
+                                        ("Date,Close\n", "which has a header only")])
+def test_an_empty_csv_is_refused_naming_it(text, what):
+    with pytest.raises(ValueError, match=f"Argument `path_or_buffer`.*{what}"):
+        read_price_csv(csv(text))

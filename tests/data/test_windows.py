@@ -147,3 +147,9 @@ def test_a_series_read_from_a_buffer_windows_like_one_from_a_file(tmp_path):
     from_file = window_series(price_series_from_csv(path), lookback=5)
     from_buffer = window_series(price_series_from_csv(io.StringIO(path.read_text())), lookback=5)
     np.testing.assert_array_equal(from_file.x_test, from_buffer.x_test)
+
+
+def test_window_series_refuses_what_is_not_a_price_series():
+    with pytest.raises(ValueError, match=r"Argument `series` must be a PriceSeries or a pd.Series"
+                                         r".*received series='ndarray'"):
+        window_series(np.arange(1.0, 100.0), lookback=5)
