@@ -32,11 +32,10 @@ import pandas as pd
 
 from rnn_tf import architectures
 from rnn_tf._checks import check_number, check_positive_int
-from rnn_tf.initializers import ChronoBias
+from rnn_tf.initializers import CHRONO_CELLS, chrono_layer_arguments
 from rnn_tf.layers import VanillaRNN
 
 CELLS = architectures.CELLS
-CHRONO_CELLS = ("gru_chrono", "lstm_chrono")
 LAYERS = CELLS + ("irnn",) + CHRONO_CELLS
 
 
@@ -53,13 +52,9 @@ def recurrent_layer(cell: str, units: int, *, t_max: float | None = None) -> ker
     if cell == "irnn":
         return VanillaRNN(units, activation="relu", recurrent_initializer="identity")
     if cell in CHRONO_CELLS:
-        if t_max is None:
-            raise ValueError(f"Argument `t_max` must be a number > 2 for {cell!r}; received None")
-        gated = cell.split("_")[0]
-        bias = ChronoBias(gated, t_max)
-        if gated == "lstm":  # Keras would otherwise build the bias in slices and add 1 to f
-            return keras.layers.LSTM(units, unit_forget_bias=False, bias_initializer=bias)
-        return keras.layers.GRU(units, bias_initializer=bias)
+        gated, arguments = chrono_layer_arguments(cell, t_max)
+        layer = keras.layers.LSTM if gated == "lstm" else keras.layers.GRU
+        return layer(units, **arguments)
     return architectures.recurrent_layer(cell, units)
 
 

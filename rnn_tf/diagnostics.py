@@ -24,7 +24,7 @@ import pandas as pd
 
 from rnn_tf._checks import check_positive_int
 from rnn_tf._tensorflow import require_tensorflow
-from rnn_tf.initializers import ChronoBias
+from rnn_tf.initializers import CHRONO_CELLS, chrono_layer_arguments
 from rnn_tf.layers import VanillaRNNCell
 
 tf = require_tensorflow("rnn_tf.diagnostics (the gradient lab)")
@@ -35,9 +35,6 @@ _KERAS_CELLS = {
     "gru": keras.layers.GRUCell,
     "lstm": keras.layers.LSTMCell,
 }
-
-
-CHRONO_CELLS = ("gru_chrono", "lstm_chrono")
 
 
 def make_cell(name: str, units: int, seed: int = 0, t_max: float | None = None,
@@ -54,13 +51,8 @@ def make_cell(name: str, units: int, seed: int = 0, t_max: float | None = None,
     check_positive_int(units, "units")
     keras.utils.set_random_seed(seed)
     if name in CHRONO_CELLS:
-        if t_max is None:
-            raise ValueError(f"Argument `t_max` must be a number > 2 for {name!r}; received None")
-        gated = name.split("_")[0]
-        kwargs["bias_initializer"] = ChronoBias(gated, t_max)
-        if gated == "lstm":
-            kwargs["unit_forget_bias"] = False
-        return _KERAS_CELLS[gated](units, **kwargs)
+        gated, arguments = chrono_layer_arguments(name, t_max)
+        return _KERAS_CELLS[gated](units, **kwargs, **arguments)
     return _KERAS_CELLS[name](units, **kwargs)
 
 

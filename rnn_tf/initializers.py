@@ -80,3 +80,24 @@ class ChronoBias(keras.initializers.Initializer):
 
     def get_config(self):
         return {"cell": self.cell, "t_max": self.t_max, "seed": self.seed}
+
+
+CHRONO_CELLS = ("gru_chrono", "lstm_chrono")
+
+
+def chrono_layer_arguments(name: str, t_max: float | None) -> tuple[str, dict]:
+    """For `"gru_chrono"` or `"lstm_chrono"`: the Keras cell family (`"gru"`, `"lstm"`) and
+    the constructor arguments that give it chrono biases for dependencies up to `t_max`.
+
+    The LSTM needs `unit_forget_bias=False`: Keras would otherwise build its bias in slices
+    and add 1 to the forget gate's.
+    """
+    if name not in CHRONO_CELLS:
+        raise ValueError(f"Argument `name` must be one of {CHRONO_CELLS}; received {name!r}")
+    if t_max is None:
+        raise ValueError(f"Argument `t_max` must be a number > 2 for {name!r}; received None")
+    gated = name.split("_")[0]
+    arguments = {"bias_initializer": ChronoBias(gated, t_max)}
+    if gated == "lstm":
+        arguments["unit_forget_bias"] = False
+    return gated, arguments
