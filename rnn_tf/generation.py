@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 import keras
 import numpy as np
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_choice, check_number, check_positive_int
 from rnn_tf._tensorflow import require_tensorflow
 
 DECODING_METHODS = ("greedy", "sample", "beam")
@@ -38,16 +38,7 @@ _SMALLEST_PROBABILITY = 1e-30
 
 
 def _check_temperature(temperature: float) -> float:
-    if not (
-        isinstance(temperature, (int, float, np.number))
-        and not isinstance(temperature, bool)
-        and np.isfinite(temperature)
-        and temperature > 0
-    ):
-        raise ValueError(
-            f"Argument `temperature` must be a finite number > 0; received {temperature!r}"
-        )
-    return float(temperature)
+    return check_number(temperature, "temperature", low=0, low_open=True)
 
 
 def _log_probabilities(probs) -> np.ndarray:
@@ -73,21 +64,10 @@ def _sample_with_temperature(
 def _check_decoding(
     method: str, beam_width: int, temperature: float, length_penalty: float
 ) -> None:
-    if method not in DECODING_METHODS:
-        raise ValueError(
-            f"Argument `method` must be one of {DECODING_METHODS}; received {method!r}"
-        )
+    check_choice(method, DECODING_METHODS, "method")
     check_positive_int(beam_width, "beam_width")
     _check_temperature(temperature)
-    if not (
-        isinstance(length_penalty, (int, float, np.number))
-        and not isinstance(length_penalty, bool)
-        and np.isfinite(length_penalty)
-        and length_penalty >= 0
-    ):
-        raise ValueError(
-            f"Argument `length_penalty` must be a finite number >= 0; received {length_penalty!r}"
-        )
+    check_number(length_penalty, "length_penalty", low=0)
 
 
 def _length_normalizer(lengths: np.ndarray, alpha: float) -> np.ndarray:
@@ -190,8 +170,12 @@ def _decode(
     # Beams start as copies of one hypothesis; -inf keeps the copies out of the first top-k.
     scores = np.tile(np.r_[0.0, np.full(width - 1, -np.inf)], batch)
     finished = np.zeros(batch * width, dtype=bool)
-    for _ in range(max_length):
+    for position in range(max_length):
         probs, states = step(tokens, states)
+        if not np.isfinite(probs).all():
+            raise ValueError(
+                f"The model gave non-finite probabilities (NaN or Inf) for output word "
+                f"{position + 1}; its weights may have diverged in training")
         if method == "beam":
             parent, token, scores = _beam_step(
                 np.asarray(probs), scores, finished, width, forbidden=_forbidden(start_id, end_id)
@@ -599,7 +583,9 @@ def _compiled(model):
         return lambda ids: model(ids, training=False)
     if model not in _COMPILED:
         tf = require_tensorflow("Sampling from a Keras model")
-        _COMPILED[model] = tf.function(lambda ids: model(ids, training=False),
+        # A weak reference: the cached function must not keep its model (the key) alive.
+        owner = weakref.ref(model)
+        _COMPILED[model] = tf.function(lambda ids: owner()(ids, training=False),
                                        reduce_retracing=True)
     return _COMPILED[model]
 
@@ -621,16 +607,17 @@ def next_token_log_probabilities(model, ids, chunk_length: int = 1000) -> np.nda
             f"dtype {ids.dtype} and shape {ids.shape}"
         )
     check_positive_int(chunk_length, "chunk_length")
+    vocabulary = stepper.model.outputs[0].shape[-1]
+    if ids.min() < 0 or ids.max() >= vocabulary:
+        raise ValueError(
+            f"Argument `ids` must hold ids in [0, {vocabulary}), the model's vocabulary; "
+            f"received ids from {ids.min()} to {ids.max()}"
+        )
     states, pieces = stepper.start(1), []
     for begin in range(0, len(ids) - 1, chunk_length):
         inputs = ids[begin : min(begin + chunk_length, len(ids) - 1)]
         probs, states = stepper.run(inputs[None], states)
         targets = ids[begin + 1 : begin + 1 + len(inputs)]
-        if targets.max() >= probs.shape[-1] or targets.min() < 0:
-            raise ValueError(
-                f"Argument `ids` holds ids outside [0, {probs.shape[-1]}), the model's "
-                "vocabulary"
-            )
         picked = np.take_along_axis(probs[0].astype("float64"), targets[:, None], -1)[:, 0]
         pieces.append(np.log(np.clip(picked, 1e-300, None)))
     return np.concatenate(pieces)

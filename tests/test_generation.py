@@ -379,3 +379,31 @@ def test_beam_step_equals_ranking_every_candidate(width, vocab):
         slow = _beam_step_by_full_sort(probs, scores, finished, width, forbidden)
         for a, b in zip(fast, slow):
             np.testing.assert_array_equal(a, b)
+
+
+def test_ids_outside_the_vocabulary_are_refused_before_the_model_runs():
+    model = architectures.many_to_many(7, cell="gru", units=4, vocab_size=7, mask_padding=False)
+    with pytest.raises(ValueError, match=r"Argument `ids` must hold ids in \[0, 7\).*"
+                                         r"received ids from 0 to 9"):
+        next_token_log_probabilities(model, np.array([0, 9, 1, 2]), chunk_length=2)
+
+
+def test_a_model_giving_nan_is_refused_not_decoded_as_silence():
+    model = architectures.encoder_decoder(4, 4, units=4)
+    for weight in model.weights:
+        weight.assign(np.full(weight.shape, np.nan, dtype=weight.dtype))
+    for method in ("greedy", "beam"):
+        with pytest.raises(ValueError, match="non-finite probabilities .* output word 1"):
+            decode_sequence(model, np.ones((1, 2), int), 1, 2, 3, method=method)
+
+
+def test_the_compiled_forward_pass_does_not_keep_its_model_alive():
+    import gc
+    import weakref
+
+    model = architectures.many_to_many(4, cell="gru", units=4, vocab_size=4, mask_padding=False)
+    sample_text(model, VOCAB, "ab", length=3, seed=0, window=4)
+    alive = weakref.ref(model)
+    del model
+    gc.collect()
+    assert alive() is None
