@@ -164,8 +164,7 @@ def results_summary(figures_dir: str | os.PathLike = "figures",
     lines = ["| notebook | what the run measured |", "| --- | --- |"]
     for record in records:
         smoke = " (SMOKE)" if record["smoke"] else ""
-        # Reports written before headlines existed show every number.
-        keys = record.get("headline", list(record["numbers"]))
+        keys = record["headline"]
         measured = "; ".join(f"{key}: {_shown(record['numbers'][key])}" for key in keys)
         lines.append(f"| {_cell(record['title'] + smoke)} | {_cell(measured)} |")
     lines += ["", _machines_line(records)]
@@ -191,6 +190,12 @@ def results_report(figures_dir: str | os.PathLike, runs_table: str = "",
     return "\n".join(parts)
 
 
+def _notebook_rows(block: str) -> set[str]:
+    """The notebook titles a results block has rows for (its first column)."""
+    return {line.split("|")[1].strip() for line in block.splitlines()
+            if line.startswith("| ") and not line.startswith(("| notebook", "| ---"))}
+
+
 def replace_results_block(document: str, report: str) -> str:
     """`document` with its results block replaced by the one in `report`.
 
@@ -205,6 +210,13 @@ def replace_results_block(document: str, report: str) -> str:
                 f"{text.count(RESULTS_BEGIN)} start and {text.count(RESULTS_END)} end markers"
             )
     block = report[report.index(RESULTS_BEGIN):report.index(RESULTS_END) + len(RESULTS_END)]
+    old = document[document.index(RESULTS_BEGIN):document.index(RESULTS_END)]
+    # A run of some notebooks only (`--only 03`) must not drop the others' rows.
+    lost = sorted(_notebook_rows(old) - _notebook_rows(block))
+    if lost:
+        raise ValueError(
+            f"Argument `report` must cover every notebook the document's block shows; it lacks "
+            f"{lost} (run all the notebooks, as `make reproduce` does)")
     head = document[:document.index(RESULTS_BEGIN)]
     tail = document[document.index(RESULTS_END) + len(RESULTS_END):]
     return head + block + tail

@@ -208,3 +208,11 @@ def test_the_readme_row_shows_the_headline_and_results_md_every_number(tmp_path)
     with pytest.raises(ValueError, match=r"Argument `headline` must name keys of `numbers`; "
                                          r"received \['accuracy'\]"):
         course.report("05 captions", {"exact match": 0.9}, headline=["accuracy"])
+
+
+def test_a_report_of_some_notebooks_does_not_drop_the_others_rows():
+    header = f"{RESULTS_BEGIN}\n| notebook | x |\n| --- | --- |\n"
+    readme = f"{header}| 03 a | 1 |\n| 04 b | 2 |\n{RESULTS_END}"
+    partial = f"{header}| 03 a | 5 |\n{RESULTS_END}"
+    with pytest.raises(ValueError, match=r"lacks \['04 b'\]"):
+        replace_results_block(readme, partial)

@@ -2,7 +2,7 @@
 
 The blocks leave their data to the reader (`x`, `y`); the test makes up small arrays of the
 shapes the comments give, and runs in a temporary folder so that files the blocks write
-(`saved_model`, `model.tflite`, `ckpt`, `log.csv`) land there.
+(`saved_model`, `model.tflite`) land there.
 """
 
 import pathlib
@@ -20,7 +20,7 @@ def python_blocks(markdown: str) -> list[str]:
 
 def test_the_readme_has_python_blocks_to_run():
     blocks = python_blocks(README.read_text())
-    assert len(blocks) >= 3, "the block finder found fewer blocks than the README holds"
+    assert len(blocks) == README.read_text().count("```python"), "the finder missed a block"
     assert any("model.export" in block for block in blocks)
 
 
@@ -35,7 +35,6 @@ def test_every_python_block_runs_as_written(tmp_path, monkeypatch):
         code = compile(block, f"README.md python block {number}", "exec")
         exec(code, namespace)  # noqa: S102 - the README's own code, run as a reader would
     assert (tmp_path / "model.tflite").stat().st_size > 0
-    assert (tmp_path / "log.csv").read_text().count("\n") >= 2   # a header and an epoch
 
 
 @pytest.mark.slow
