@@ -69,7 +69,7 @@ def compile_for_tokens(
             RNNs explode, see notebook 03); None for no clipping.
         jit_compile: passed to `model.compile`. Keras's "auto" leaves XLA off on a machine
             without a GPU; True compiles each training step with XLA, which fuses the
-            time loop: 1.0-1.4x faster per epoch in notebooks 08 and 09, 3x in 06 (2 CPU cores).
+            time loop (faster on a CPU too; docs/results/README.md records by how much).
 
     Returns:
         `model`, compiled; its history logs `loss` and `accuracy`.

@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import pathlib
-import socket
 import tempfile
 import time
 import urllib.error
@@ -234,7 +233,7 @@ def download(
                     f"{window_bytes:,} bytes in the last {window_seconds:.0f} s, under the "
                     f"floor of {min_speed:,.0f} bytes/s ({received:,} bytes received in "
                     f"all); the mirror is stalled or too slow. {advice}") from error
-            except (TimeoutError, socket.timeout) as error:
+            except TimeoutError as error:
                 raise DataUnavailableError(
                     f"The download of {name} from {url} was abandoned: no byte arrived for "
                     f"{min(timeout or deadline, deadline):g} s ({received:,} bytes received); "
@@ -244,7 +243,7 @@ def download(
                     f"{name} could not be downloaded from {url} (HTTP {error.code} "
                     f"{error.reason}).") from error
             except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-                if isinstance(getattr(error, "reason", None), (TimeoutError, socket.timeout)):
+                if isinstance(getattr(error, "reason", None), TimeoutError):
                     raise DataUnavailableError(
                         f"{name} could not be downloaded from {url}: the connection was not "
                         f"answered within {min(timeout or deadline, deadline):g} s. "
