@@ -32,7 +32,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_choice, check_positive_int
 from rnn_tf.layers import VanillaRNN
 
 CELLS = ("vanilla", "simple", "gru", "lstm")
@@ -45,8 +45,7 @@ _KERAS_LAYERS = {
 
 
 def _check_cell(cell: str) -> str:
-    if cell not in CELLS:
-        raise ValueError(f"Argument `cell` must be one of {CELLS}; received {cell!r}")
+    check_choice(cell, CELLS, "cell")
     return cell
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from rnn_tf import architectures
-from rnn_tf._checks import check_number, check_positive_int
+from rnn_tf._checks import check_choice, check_number, check_positive_int
 from rnn_tf.initializers import CHRONO_CELLS, chrono_layer_arguments
 from rnn_tf.layers import VanillaRNN
 
@@ -46,8 +46,7 @@ def recurrent_layer(cell: str, units: int, *, t_max: float | None = None) -> ker
     `"lstm_chrono"`; the other cells ignore it. Weights are drawn from Keras's and NumPy's
     global seeds (`keras.utils.set_random_seed`).
     """
-    if cell not in LAYERS:
-        raise ValueError(f"Argument `cell` must be one of {LAYERS}; received {cell!r}")
+    check_choice(cell, LAYERS, "cell")
     check_positive_int(units, "units")
     if cell == "irnn":
         return VanillaRNN(units, activation="relu", recurrent_initializer="identity")
@@ -165,8 +164,7 @@ def _check_cell_names(cells) -> None:
             f"as ['gru']; received {cells!r}"
         )
     for cell in cells:
-        if cell not in LAYERS:  # a bad name fails before any training
-            raise ValueError(f"Argument `cell` must be one of {LAYERS}; received {cell!r}")
+        check_choice(cell, LAYERS, "cell")  # a bad name fails before any training
 
 
 def compare_cells(

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from rnn_tf._checks import check_positive_int
+from rnn_tf._checks import check_choice, check_positive_int
 from rnn_tf._tensorflow import require_tensorflow
 from rnn_tf.initializers import CHRONO_CELLS, chrono_layer_arguments
 from rnn_tf.layers import VanillaRNNCell
@@ -46,8 +46,7 @@ def make_cell(name: str, units: int, seed: int = 0, t_max: float | None = None,
     (`rnn_tf.initializers.ChronoBias`; `t_max` is required for them).
     """
     names = (*_KERAS_CELLS, *CHRONO_CELLS)
-    if name not in names:
-        raise ValueError(f"Argument `name` must be one of {names}; received {name!r}")
+    check_choice(name, names, "name")
     check_positive_int(units, "units")
     keras.utils.set_random_seed(seed)
     if name in CHRONO_CELLS:

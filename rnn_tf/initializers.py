@@ -92,8 +92,7 @@ def chrono_layer_arguments(name: str, t_max: float | None) -> tuple[str, dict]:
     The LSTM needs `unit_forget_bias=False`: Keras would otherwise build its bias in slices
     and add 1 to the forget gate's.
     """
-    if name not in CHRONO_CELLS:
-        raise ValueError(f"Argument `name` must be one of {CHRONO_CELLS}; received {name!r}")
+    check_choice(name, CHRONO_CELLS, "name")
     if t_max is None:
         raise ValueError(f"Argument `t_max` must be a number > 2 for {name!r}; received None")
     gated = name.split("_")[0]

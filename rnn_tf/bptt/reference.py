@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_tf._checks import check_labels, check_positive_int, check_sequences
+from rnn_tf._checks import check_choice, check_labels, check_positive_int, check_sequences
 
 ACTIVATIONS = ("tanh", "relu")
 
@@ -119,10 +119,7 @@ class Gradients:
 
 
 def _check_activation(activation: str) -> None:
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"Argument `activation` must be one of {ACTIVATIONS}; received {activation!r}"
-        )
+    check_choice(activation, ACTIVATIONS, "activation")
 
 
 def softmax(o: np.ndarray) -> np.ndarray:
