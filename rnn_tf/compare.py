@@ -273,8 +273,9 @@ def compare_over_seeds(
     """`compare_cells` once per seed: one row per cell and seed (a `seed` column added).
 
     For each seed, training data `make_data(n_train, seed)` and held-out data
-    `make_data(n_val, seed + 1)` (default `n_val = n_train // 4`); the seed also fixes the
-    initial weights. `budget` goes to `compare_cells` (units, epochs, learning_rate, ...).
+    `make_data(n_val, seed + 1)` (default `n_val = n_train // 4`); that same random seed
+    also fixes the initial weights. `budget` goes to `compare_cells` (units, epochs,
+    learning_rate, ...).
     `attrs["histories"]` holds every run's per-epoch history, keyed "<cell>, seed <seed>".
     """
     _check_cell_names(cells)

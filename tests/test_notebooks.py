@@ -62,9 +62,7 @@ def test_has_no_hard_coded_absolute_paths(path):
 # A decimal in prose, e.g. "0.87" or "−1.5" (not a version such as 3.10.2, nor part of a word).
 DECIMAL = re.compile(r"(?<![\w.])[-−]?\d+\.\d+(?![\w.]*\d)")
 # Public numbers from other work, quoted with their source named in the same cell; at most 8.
-PUBLIC_REFERENCES = {
-    # keras-io's bidirectional LSTM on IMDB; TensorFlow's text_classification_rnn tutorial.
-    "06_sentiment_many_to_one": {"0.84", "0.85"},
+PUBLIC_REFERENCES: dict[str, set[str]] = {
 }
 
 
