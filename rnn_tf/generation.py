@@ -440,19 +440,47 @@ def _zeros(inputs):
     return lambda batch: [np.zeros((batch, s.shape[-1]), dtype="float32") for s in inputs]
 
 
+def _chain(model: keras.Model) -> list:
+    """The model's layers in order, refusing a model whose layers do not form one chain
+    (a layer reading two inputs, a skip connection, a branch): rebuilding it layer after
+    layer would silently compute something else."""
+    layers = [layer for layer in model.layers
+              if not isinstance(layer, keras.layers.InputLayer)]
+    if isinstance(model, keras.Sequential):
+        return layers
+    previous = model.inputs[0] if len(model.inputs) == 1 else None
+    for layer in layers:
+        try:
+            reads = layer.input
+        except (AttributeError, ValueError):  # called more than once: a shared layer
+            reads = None
+        if previous is None or reads is not previous:
+            raise ValueError(
+                f"Argument `model` ({model.name!r}) must be one chain of layers, each "
+                f"reading the previous one's output alone; layer {layer.name!r} does not. "
+                "Build a `Stepper` for it by hand (see `encoder_decoder_stepper`)"
+            )
+        previous = layer.output
+    if len(model.outputs) != 1 or model.outputs[0] is not previous:
+        raise ValueError(
+            f"Argument `model` ({model.name!r}) must be one chain of layers ending in its "
+            "single output"
+        )
+    return layers
+
+
 def language_model_stepper(model: keras.Model) -> Stepper:
     """A `Stepper` for a language model whose layers form one chain (token ids in).
 
     Any model built by `architectures.many_to_many(..., vocab_size=...)`, or a Keras
     model of the same shape: an `Embedding`, recurrent layers (vanilla, SimpleRNN, GRU,
     LSTM, any number), then `Dense`/`Dropout`/other per-step layers. `start(batch)` gives
-    zero states (the model's h_0 = 0).
+    zero states (the model's h_0 = 0). A branched model (skip connections, several
+    inputs) is refused.
     """
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     x, state_inputs, new_states = tokens, [], []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
+    for layer in _chain(model):
         if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
             recurrent = _recurrent(layer)
             inputs = _state_inputs(layer.cell, layer.name)

@@ -1,5 +1,6 @@
 """Decoding (greedy, sampling, beam) and language-model helpers against hand-worked tables."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -230,6 +231,15 @@ def test_decoding_options_are_passed_by_name():
         decode_sequence(model, np.ones((1, 2), int), 1, 2, 3, "beam")
 
 
+def _skip_connection_model():
+    """Embedding -> GRU, plus the embedding added back: not one chain of layers."""
+    tokens = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(7, 4)(tokens)
+    hidden = keras.layers.GRU(4, return_sequences=True)(embedded)
+    summed = keras.layers.Add(name="add")([hidden, embedded])
+    return keras.Model(tokens, keras.layers.Dense(7, activation="softmax")(summed))
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -245,6 +255,7 @@ def test_decoding_options_are_passed_by_name():
          "beam_width"),
         (lambda: language_model_stepper(architectures.many_to_many(
             4, units=4, vocab_size=4, bidirectional=True)), "bidirectional"),
+        (lambda: language_model_stepper(_skip_connection_model()), "one chain.*'add'"),
         (lambda: sample_text(lambda x, training=False: x, VOCAB, "a"), "Stepper"),
         (lambda: sample_text(uniform, VOCAB, "a", length=0), "length"),
         (lambda: perplexity(uniform, np.ones((2, 3), int), np.ones((2, 4), int)), "same shape"),
@@ -285,6 +296,21 @@ def test_one_step_at_a_time_equals_re_running_the_prefix(cell):
         steps.append(probs)
     np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
     assert len(states) == 2 * architectures.num_states(cell)
+
+
+def test_a_sequential_language_model_steps_like_its_own_forward_pass():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((None,), dtype="int32"), keras.layers.Embedding(7, 4),
+        keras.layers.LSTM(5, return_sequences=True), keras.layers.Dense(7, activation="softmax"),
+    ])
+    stepper = language_model_stepper(model)
+    x = np.random.default_rng(2).integers(0, 7, size=(2, 5))
+    states, steps = stepper.start(2), []
+    for t in range(x.shape[1]):
+        probs, states = stepper.step(x[:, t], states)
+        steps.append(probs)
+    np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
 
 
 @pytest.mark.parametrize("cell", CELLS)
