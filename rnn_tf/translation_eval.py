@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+from rnn_tf._checks import check_positive_int
+
 
 def references_by_source(
     sources: Sequence[str], references: Sequence[str]
@@ -107,7 +109,8 @@ def paired_bootstrap_bleu(
 
     Returns `(observed difference, array of resampled differences)`; a difference whose
     interval (e.g. the 2.5 and 97.5 percentiles) excludes 0 is more than resampling noise.
-    Sentence statistics are computed once by `sacrebleu`, so each resample only sums them.
+    Each sentence's n-gram statistics are counted once by `sacrebleu`; a resample sums
+    them and scores the sums as `sacrebleu.corpus_bleu` would.
     """
     import numpy as np
     from sacrebleu.metrics import BLEU
@@ -118,12 +121,32 @@ def paired_bootstrap_bleu(
             f"test sentence; received {len(first)}, {len(second)} and "
             f"{[len(s) for s in reference_streams]}"
         )
-    bleu = BLEU()
-    stats = [np.array(bleu._extract_corpus_statistics(list(outputs), reference_streams))
-             for outputs in (first, second)]
+    if len(first) == 0 or not reference_streams:
+        raise ValueError("Arguments `first`, `second` and `reference_streams` must hold at "
+                         "least one test sentence with a reference")
+    check_positive_int(samples, "samples")
+    corpus = BLEU()
+    # Counting one sentence's statistics is all sentence_score is used for; effective order
+    # only changes its score, and it silences sacrebleu's sentence-level warning.
+    counter = BLEU(effective_order=True)
+    references = [[r for r in sentence if r is not None] for sentence in zip(*reference_streams)]
+
+    def statistics(outputs):
+        rows = []
+        for output, refs in zip(outputs, references):
+            score = counter.sentence_score(output, refs)
+            rows.append([score.sys_len, score.ref_len, *score.counts, *score.totals])
+        return np.array(rows, dtype="int64")
+
+    stats = [statistics(outputs) for outputs in (first, second)]
+    order = corpus.max_ngram_order
 
     def score(rows, table):
-        return bleu._compute_score_from_stats(list(table[rows].sum(axis=0))).score
+        sys_len, ref_len, *counts = table[rows].sum(axis=0).tolist()
+        return BLEU.compute_bleu(counts[:order], counts[order:], sys_len, ref_len,
+                                 smooth_method=corpus.smooth_method,
+                                 smooth_value=corpus.smooth_value,
+                                 max_ngram_order=order).score
 
     everything = np.arange(len(first))
     observed = score(everything, stats[0]) - score(everything, stats[1])

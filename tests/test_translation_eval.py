@@ -50,6 +50,8 @@ def test_retrieval_answers_with_the_nearest_training_target():
     [
         (lambda: references_by_source(["a"], []), "same length"),
         (lambda: paired_bootstrap_bleu(["a"], ["b", "c"], [["a"]]), "one entry per"),
+        (lambda: paired_bootstrap_bleu([], [], [[]]), "at least one test sentence"),
+        (lambda: paired_bootstrap_bleu(["a"], ["b"], [["a"]], samples=0), "samples"),
         (lambda: NearestSentence().fit(["a"], ["b", "c"]), "same length"),
         (lambda: NearestSentence().translate(["a"]), "not fitted"),
         (lambda: NearestSentence().fit(["a b"], ["c"]).translate("a b"), "list of sentences"),
@@ -73,3 +75,21 @@ def test_paired_bootstrap_centres_on_the_corpus_bleu_difference():
     assert differences.shape == (200,) and np.percentile(differences, 2.5) > 0
     same, spread = paired_bootstrap_bleu(good, good, [references], samples=50)
     assert same == 0 and np.all(spread == 0)
+
+
+def test_paired_bootstrap_scores_several_references_as_sacrebleu_does():
+    sources = ["i run in the park", "go home now please", "i run in the park",
+               "we eat bread every morning", "go home now please"]
+    references = ["corro en el parque", "vete a casa ahora por favor", "yo corro en el parque",
+                  "comemos pan cada mañana", "ve a casa ahora por favor"]
+    streams = references_by_source(sources, references)
+    first = ["yo corro en el parque", "ve a casa ahora por favor", "corro en el parque",
+             "comemos el pan cada mañana", "vete a casa ya"]
+    second = ["corro en un parque", "vete a casa por favor", "tú corres en el parque",
+              "comemos pan cada mañana", "ve a casa ahora por favor"]
+    observed, differences = paired_bootstrap_bleu(first, second, streams, samples=20)
+    expected = (sacrebleu.corpus_bleu(first, streams).score
+                - sacrebleu.corpus_bleu(second, streams).score)
+    assert abs(expected) > 1  # the streams after the first matter: not a 0 - 0 comparison
+    assert observed == pytest.approx(expected)
+    assert np.isfinite(differences).all()
