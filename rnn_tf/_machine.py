@@ -14,6 +14,21 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+def peak_resident_mb(pid: int | str = "self") -> float | None:
+    """A process's peak resident memory so far in MB (VmHWM of /proc/<pid>/status), or None.
+
+    Only Linux keeps this high-water mark per process; elsewhere callers say "not
+    measured" rather than guess (`resource.getrusage` counts kB on Linux but bytes on
+    macOS).
+    """
+    try:
+        status = pathlib.Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, flags=re.M)
+    return int(match.group(1)) / 1024 if match else None
+
+
 def cpu_model() -> str | None:
     """The CPU's model name (from /proc/cpuinfo on Linux), or None when unknown."""
     try:

@@ -20,7 +20,7 @@ import tempfile
 import keras
 
 from rnn_tf._files import write_text_atomic
-from rnn_tf._machine import cpu_model
+from rnn_tf._machine import cpu_model, peak_resident_mb
 
 RESULTS_FOLDER = "results"
 
@@ -61,6 +61,14 @@ class Course:
         digest = hashlib.sha256(repr((self.smoke, layout)).encode()).hexdigest()[:12]
         root = pathlib.Path(os.environ.get("RNN_TF_BACKUP_DIR", tempfile.gettempdir()))
         return keras.callbacks.BackupAndRestore(str(root / "rnn_tf_backups" / f"{name}-{digest}"))
+
+    @staticmethod
+    def peak_memory() -> int | str:
+        """This process's peak resident memory so far, in whole MB (Linux's VmHWM), for a
+        report; "not measured (Linux only)" elsewhere. A notebook calls it last, from its
+        kernel: the peak of the whole run, however briefly it was reached."""
+        peak = peak_resident_mb()
+        return "not measured (Linux only)" if peak is None else round(peak)
 
     def report(self, title: str, numbers: dict, headline: list[str] | None = None
                ) -> pathlib.Path:

@@ -14,7 +14,9 @@ import pathlib
 import time
 from dataclasses import dataclass
 
+from rnn_tf._checks import check_positive_int
 from rnn_tf._files import write_text_atomic
+from rnn_tf._machine import peak_resident_mb
 
 INJECTED_TAG = "injected-parameters"
 # During a notebook, a progress line at most this often (seconds).
@@ -89,22 +91,6 @@ class CellProgress:
             self.last = now
             print(f"{self.prefix}: cell {cell_index + 1}/{self.cells}, "
                   f"{now - self.start:.0f} s", flush=True)
-
-
-def peak_resident_mb(pid: int) -> float | None:
-    """A process's peak resident memory so far in MB (VmHWM of /proc/<pid>/status), or None.
-
-    Only Linux keeps this high-water mark per process; elsewhere the run says "not measured"
-    rather than guess. Memory of processes the kernel starts itself is not included.
-    """
-    try:
-        status = pathlib.Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024  # the kernel reports kB
-    return None
 
 
 class KernelPeakMemory:
@@ -190,7 +176,8 @@ def run_notebook(
 ) -> NotebookRun:
     """Execute one notebook top to bottom; the executed copy (and HTML) go to `out_dir`.
 
-    With `progress_prefix`, a long run prints where it is every `PROGRESS_EVERY_S` seconds.
+    With `progress_prefix`, the run prints a line as it starts and, while it is long, where
+    it is every `PROGRESS_EVERY_S` seconds.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -199,6 +186,8 @@ def run_notebook(
     path = pathlib.Path(path).resolve()
     out_dir = pathlib.Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    if progress_prefix:
+        print(f"{progress_prefix} ...", flush=True)
     notebook = nbformat.read(path, as_version=4)
     inject_parameters(notebook, parameters or {})
     client = NotebookClient(
@@ -238,25 +227,46 @@ def run_notebooks(
     only: list[str] | None = None,
     html: bool = True,
     verbose: bool = True,
+    jobs: int = 1,
 ) -> list[NotebookRun]:
-    """Execute every numbered notebook of `directory` in order, printing a line each.
+    """Execute every numbered notebook of `directory`, printing a line each.
+
+    `jobs` notebooks run at a time, each in its own kernel, started in order. A small RNN
+    keeps about one core busy (its steps are sequential), so on 2 cores `jobs=2` finishes
+    the course sooner; each notebook's own timings then include sharing the machine.
+
+    Returns:
+        One `NotebookRun` per notebook, in the notebooks' order.
 
     Raises:
-        ValueError: nothing to run (see `select_notebooks`).
+        ValueError: nothing to run (see `select_notebooks`), or `jobs` < 1.
     """
     paths = select_notebooks(directory, only)
-    runs = []
-    for i, path in enumerate(paths, start=1):
-        if verbose:
-            print(f"[{i}/{len(paths)}] {path.name} ...", flush=True)
-        run = run_notebook(path, out_dir, parameters, html=html,
-                           progress_prefix=f"[{i}/{len(paths)}] {path.name}" if verbose else None)
-        runs.append(run)
+    jobs = check_positive_int(jobs, "jobs")
+    labels = [f"[{i}/{len(paths)}] {path.name}" for i, path in enumerate(paths, start=1)]
+    calls = [dict(path=path, out_dir=out_dir, parameters=parameters, html=html,
+                  progress_prefix=label if verbose else None)
+             for path, label in zip(paths, labels)]
+
+    def report(label: str, run: NotebookRun) -> NotebookRun:
         if verbose:
             status = "ok" if run.ok else "FAILED"
-            print(f"[{i}/{len(paths)}] {path.name}: {status} in {run.seconds:.0f} s, "
+            print(f"{label}: {status} in {run.seconds:.0f} s, "
                   f"peak memory {format_megabytes(run.peak_memory_mb)}", flush=True)
-    return runs
+        return run
+
+    if jobs == 1:
+        return [report(label, run_notebook(**call)) for label, call in zip(labels, calls)]
+    import concurrent.futures
+    import multiprocessing
+
+    # "spawn": each worker starts clean instead of inheriting this process's threads.
+    with concurrent.futures.ProcessPoolExecutor(
+            jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(run_notebook, **call): i for i, call in enumerate(calls)}
+        runs = {futures[f]: report(labels[futures[f]], f.result())
+                for f in concurrent.futures.as_completed(futures)}
+    return [runs[i] for i in range(len(paths))]
 
 
 def _minutes(seconds: float) -> str:
@@ -268,8 +278,13 @@ def format_megabytes(megabytes: float | None) -> str:
     return "not measured" if megabytes is None else f"{megabytes:,.0f} MB"
 
 
-def runs_table(runs: list[NotebookRun]) -> str:
-    """A Markdown table of each notebook's outcome, wall time and kernel peak memory."""
+def runs_table(runs: list[NotebookRun], jobs: int = 1,
+               elapsed_seconds: float | None = None) -> str:
+    """A Markdown table of each notebook's outcome, wall time and kernel peak memory.
+
+    With `jobs` > 1 (notebooks run side by side), a line after the table gives the whole
+    run's elapsed time, which is then less than the sum of the wall times.
+    """
     lines = ["| notebook | outcome | wall time | peak memory |", "| --- | --- | --- | --- |"]
     for run in runs:
         outcome = "ok" if run.ok else "FAILED"
@@ -280,4 +295,7 @@ def runs_table(runs: list[NotebookRun]) -> str:
     largest = format_megabytes(max(peaks)) + " (largest)" if peaks else "not measured"
     lines.append(f"| all | {ok}/{len(runs)} ok | {_minutes(sum(r.seconds for r in runs))} "
                  f"| {largest} |")
+    if jobs > 1 and elapsed_seconds is not None:
+        lines += ["", f"{jobs} notebooks at a time: {_minutes(elapsed_seconds)} elapsed; each "
+                      "wall time above includes sharing the CPU with the other."]
     return "\n".join(lines)

@@ -2,6 +2,8 @@
 
 import json
 import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from rnn_tf.course import (
     RESULTS_BEGIN,
     RESULTS_END,
+    Course,
     replace_results_block,
     results_report,
     results_summary,
@@ -216,3 +219,22 @@ def test_a_report_of_some_notebooks_does_not_drop_the_others_rows():
     partial = f"{header}| 03 a | 5 |\n{RESULTS_END}"
     with pytest.raises(ValueError, match=r"lacks \['04 b'\]"):
         replace_results_block(readme, partial)
+
+
+def test_peak_memory_grows_with_what_the_process_touched_and_says_when_unmeasured(
+        monkeypatch):
+    if not pathlib.Path("/proc/self/status").exists():
+        assert Course.peak_memory() == "not measured (Linux only)"
+        return
+    # A fresh process: this one's high-water mark may already be above anything added here.
+    script = ("import numpy as np\nfrom rnn_tf.course import Course\n"
+              "before = Course.peak_memory()\n"
+              "block = np.ones(40_000_000)\n"  # 320 MB, written so that it is resident
+              "del block\nprint(before, Course.peak_memory())")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    before, after = map(int, done.stdout.split()[-2:])
+    assert after - before > 250  # the high-water mark keeps the block after del
+    monkeypatch.setattr("rnn_tf.course.peak_resident_mb", lambda: None)
+    assert Course.peak_memory() == "not measured (Linux only)"

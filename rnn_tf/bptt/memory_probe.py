@@ -22,9 +22,10 @@ import subprocess
 import sys
 
 from rnn_tf._checks import check_positive_int
+from rnn_tf._machine import peak_resident_mb
 
 STATUS = pathlib.Path("/proc/self/status")
-RESULT_PREFIX = "PEAK_MEMORY_KB "
+RESULT_PREFIX = "PEAK_MEMORY_MB "
 
 
 def peak_memory_supported() -> bool:
@@ -97,16 +98,16 @@ def peak_memory_by_length(
 
 def _peak_mb(run: subprocess.Popen, spec: dict) -> float:
     out, err = run.communicate()
-    found = re.search(rf"^{RESULT_PREFIX}(\d+)$", out, re.M)
+    found = re.search(rf"^{RESULT_PREFIX}([0-9.]+)$", out, re.M)
     if run.returncode != 0 or not found:
         raise RuntimeError(
             f"The memory measurement {spec} failed (exit code {run.returncode}):\n{err[-2000:]}"
         )
-    return int(found.group(1)) / 1024
+    return float(found.group(1))
 
 
-def measure(spec: dict) -> int:
-    """Train one batch as `spec` says, in this process; return its peak memory in kB."""
+def measure(spec: dict) -> float:
+    """Train one batch as `spec` says, in this process; return its peak memory in MB."""
     import keras
     import numpy as np
 
@@ -122,7 +123,7 @@ def measure(spec: dict) -> int:
     model = state_passing_model(layer, input_dim=spec["features"])
     BPTTTrainer(model, from_logits=True, truncate=spec["truncate"], verbose=0).fit(
         x, y, batch_size=spec["batch"])
-    return int(re.search(r"VmHWM:\s+(\d+) kB", STATUS.read_text()).group(1))
+    return peak_resident_mb()
 
 
 def main(argv: list[str] | None = None) -> int:
