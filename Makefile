@@ -10,6 +10,8 @@ comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export MPLBACKEND ?= Agg
+# Notebooks executed at a time by `make reproduce`: a small RNN keeps about one core busy.
+NOTEBOOK_JOBS ?= 2
 
 # The figures the README shows (docs/figures/), refreshed by every `make reproduce`.
 README_FIGURES := unrolled_rnn bptt rnn_types 01_truncation_memory 03_gradient_norms \
@@ -42,7 +44,7 @@ lint: setup
 # README's results block and figures (docs/figures/) refreshed from this run, the website.
 reproduce: setup
 	$(PY) -m rnn_tf figures --out figures
-	$(PY) -m rnn_tf notebooks --out build --figures figures
+	$(PY) -m rnn_tf notebooks --out build --figures figures --jobs $(NOTEBOOK_JOBS)
 	$(PY) docs/readme_results.py build/results.md README.md
 	$(PY) docs/build_site.py --executed build --out build/site
 	for name in $(README_FIGURES); do \

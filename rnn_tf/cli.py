@@ -39,6 +39,16 @@ def writable_folder(path: str | os.PathLike, option: str) -> pathlib.Path:
     return folder
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1; received {text!r}")
+    return value
+
+
 def _figure_formats(formats: list[str]) -> tuple[str, ...]:
     from matplotlib.backend_bases import FigureCanvasBase
 
@@ -85,13 +95,15 @@ def _notebooks(args) -> int:
               "the others have one size")
     # Second precision, as the reports' dates have: a report of this run is never left out.
     began = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    runs = run_notebooks(args.directory, out, parameters, only=args.only)
+    runs = run_notebooks(args.directory, out, parameters, only=args.only, jobs=args.jobs)
+    elapsed = (datetime.datetime.now(datetime.timezone.utc) - began).total_seconds()
     failed = [run.name for run in runs if not run.ok]
     from rnn_tf.course import results_report
     from rnn_tf.notebooks import runs_table
 
-    print(runs_table(runs))
-    report = results_report(figures, runs_table(runs), since=began)
+    table = runs_table(runs, jobs=args.jobs, elapsed_seconds=elapsed)
+    print(table)
+    report = results_report(figures, table, since=began)
     if report:
         results = out / "results.md"
         write_text_atomic(results, report)
@@ -129,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
         help='SCALE of the notebooks that take one (default: each notebook\'s own, "cpu"); '
         '"full" is the tutorial-size setting: hours on a CPU')
     notebooks.add_argument("--only", nargs="*", help="run only notebooks whose name contains these")
+    notebooks.add_argument(
+        "--jobs", type=_positive_int, default=1,
+        help="notebooks run at a time, each in its own kernel (default 1); 2 suits 2 cores")
     notebooks.set_defaults(func=_notebooks)
 
     register_cli(sub)

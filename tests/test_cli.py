@@ -97,6 +97,13 @@ def test_notebooks_in_a_missing_folder(tmp_path):
     assert "0/0" not in proc.stdout
 
 
+@pytest.mark.parametrize("jobs", ["0", "two"])
+def test_notebooks_jobs_must_be_a_positive_whole_number(tmp_path, jobs):
+    folder = _fake_notebooks(tmp_path / "nb", "01_first.ipynb")
+    proc = run_cli("notebooks", "--directory", str(folder), "--jobs", jobs)
+    assert_one_line_error(proc, "--jobs", jobs)
+
+
 def test_notebooks_output_to_a_file(tmp_path):
     folder = _fake_notebooks(tmp_path / "nb", "01_first.ipynb")
     build = tmp_path / "build"

@@ -13,6 +13,7 @@ from rnn_tf.notebooks import (
     find_notebooks,
     inject_parameters,
     run_notebook,
+    run_notebooks,
     runs_table,
     select_notebooks,
 )
@@ -104,6 +105,43 @@ def test_runs_table_shows_time_and_peak_memory_per_notebook():
         "| 02_b | FAILED | 0 min 05 s | not measured |",
         "| all | 1/2 ok | 1 min 20 s | 1,234 MB (largest) |",
     ]
+
+
+def test_runs_side_by_side_give_their_elapsed_time_after_the_table():
+    runs = [NotebookRun("01_a", 60.0, pathlib.Path("a"), None),
+            NotebookRun("02_b", 60.0, pathlib.Path("b"), None)]
+    table = runs_table(runs, jobs=2, elapsed_seconds=70.0)
+    assert "| all | 2/2 ok | 2 min 00 s |" in table
+    assert table.endswith("2 notebooks at a time: 1 min 10 s elapsed; each wall time above "
+                          "includes sharing the CPU with the other.")
+    assert "elapsed" not in runs_table(runs, jobs=1, elapsed_seconds=70.0)
+
+
+@pytest.mark.notebook
+@pytest.mark.slow
+def test_two_jobs_run_notebooks_at_once_and_return_them_in_order(tmp_path):
+    import nbformat
+
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    for name, body in (("01_sleeps", "import time\ntime.sleep(3)"),
+                       ("02_fails", "import time\ntime.sleep(3)\nraise RuntimeError('boom')"),
+                       ("03_quick", "x = 1")):
+        stamp = f"open({str(tmp_path / name)!r}, 'w').write(f'{{start}} {{time.time()}}')"
+        cells = [nbformat.v4.new_code_cell("SMOKE = True", metadata={"tags": ["parameters"]}),
+                 nbformat.v4.new_code_cell(f"import time\nstart = time.time()\n{stamp}"),
+                 nbformat.v4.new_code_cell(body),
+                 nbformat.v4.new_code_cell(f"import time\n{stamp}")]
+        nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / f"{name}.ipynb")
+    runs = run_notebooks(folder, tmp_path / "build", html=False, verbose=False, jobs=2)
+    assert [run.name for run in runs] == ["01_sleeps", "02_fails", "03_quick"]
+    assert [run.ok for run in runs] == [True, False, True] and "boom" in runs[1].error
+    first, second = ([float(t) for t in (tmp_path / n).read_text().split()]
+                     for n in ("01_sleeps", "02_fails"))
+    # One after the other, 02 would start at least 3 s (01's sleep) after 01 started.
+    assert first[1] - first[0] >= 3 and abs(second[0] - first[0]) < 3
+    with pytest.raises(ValueError, match="`jobs`"):
+        run_notebooks(folder, tmp_path / "build", jobs=0)
 
 
 @pytest.mark.notebook
