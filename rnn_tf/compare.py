@@ -200,8 +200,10 @@ def compare_cells(
 
     Returns:
         DataFrame with columns `cell, parameters, seconds_per_epoch, final_train_loss,
-        final_val_loss, final_train_accuracy, final_val_accuracy, epochs_to_target`
-        (accuracies NaN for regression; epochs_to_target NaN if never reached) and
+        final_val_loss, final_train_accuracy, final_val_accuracy, epochs_to_target,
+        diverged` (accuracies NaN for regression; epochs_to_target NaN if never reached;
+        `diverged` True when the loss became NaN or infinite: training stops at that
+        epoch and its final losses are not finite) and
         `attrs["histories"]` = {cell: per-epoch history dict} for the training curves.
     """
     try:
@@ -237,7 +239,8 @@ def compare_cells(
         timer = _EpochTimer()
         history = model.fit(
             x, y, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-            verbose=0, callbacks=[timer, *callbacks],
+            # A run whose loss is no longer finite has nothing left to learn: stop it there.
+            verbose=0, callbacks=[timer, keras.callbacks.TerminateOnNaN(), *callbacks],
         ).history
         histories[cell] = history
         if classification:
@@ -254,6 +257,7 @@ def compare_cells(
             "final_train_accuracy": history.get("accuracy", [np.nan])[-1],
             "final_val_accuracy": history.get("val_accuracy", [np.nan])[-1],
             "epochs_to_target": reached[0] if reached else np.nan,
+            "diverged": not np.isfinite([history["loss"][-1], history["val_loss"][-1]]).all(),
         })
         progress.update(i, [("val_loss", history["val_loss"][-1])])
     table = pd.DataFrame(rows)

@@ -151,6 +151,17 @@ def test_stop_at_ends_a_solved_run_and_leaves_an_unsolved_one_alone():
     assert len(never.attrs["histories"]["gru"]["val_accuracy"]) == 3
 
 
+def test_a_run_whose_loss_blows_up_stops_and_is_marked_diverged():
+    data = compare.adding_problem(64, 20, seed=0), compare.adding_problem(16, 20, seed=1)
+    # relu with W = I and huge Adam steps: the state grows past float32 within the sequence.
+    table = compare.compare_cells(data, cells=("irnn", "gru"), epochs=5, learning_rate=1e4,
+                                  clip_norm=1e9, verbose=0)
+    blown, bounded = table.set_index("cell").loc[["irnn", "gru"], "diverged"]
+    assert blown and not bounded
+    assert len(table.attrs["histories"]["irnn"]["loss"]) < 5
+    assert not np.isfinite(table.set_index("cell").loc["irnn", "final_train_loss"])
+
+
 def test_stop_at_is_refused_for_regression_and_out_of_range():
     data = compare.adding_problem(64, 5, seed=0), compare.adding_problem(16, 5, seed=1)
     with pytest.raises(ValueError, match="Argument `stop_at` applies to classification"):
