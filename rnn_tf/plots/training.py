@@ -186,8 +186,10 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
             with its column names: `cell` (the name on each bar) and at least one of
             `final_val_accuracy` (fractions in [0, 1]), `final_val_loss`,
             `seconds_per_epoch` and `parameters`; one panel per column present with at
-            least one value (so a regression task's all-NaN accuracy gets none), other
-            columns are ignored.
+            least one value (so a regression task's all-NaN accuracy gets none). An
+            optional boolean `diverged` column marks runs whose loss stopped being finite:
+            their NaN values are left out of the means, and the cell's label says how
+            many of its runs diverged. Other columns are ignored.
 
     Returns:
         The `matplotlib.figure.Figure`.
@@ -259,7 +261,12 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
         if kind == "params":
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
             ax.tick_params(axis="x", labelrotation=30)
-    axes[0].set_yticks(positions, cells, fontsize=11)
+    labels = cells
+    if "diverged" in frame.columns:
+        diverged = frame["diverged"].astype(bool).groupby(names, sort=False).agg(["sum", "count"])
+        labels = [f"{cell}\n({n} of {total} diverged)" if n else cell
+                  for cell, (n, total) in zip(cells, diverged.reindex(cells).to_numpy())]
+    axes[0].set_yticks(positions, labels, fontsize=11)
     axes[0].invert_yaxis()
     axes[0].set_ylabel("cell", fontsize=S.LABEL_SIZE)
     repeated = names.value_counts().max() > 1

@@ -99,6 +99,16 @@ def test_comparison_table_averages_repeated_runs():
     assert bar.get_width() == pytest.approx(0.85)
 
 
+def test_comparison_table_names_diverged_runs_and_averages_the_others():
+    frame = pd.DataFrame({"cell": ["irnn", "irnn", "irnn", "gru"],
+                          "final_val_loss": [0.2, np.nan, 0.4, 0.1],
+                          "diverged": [False, True, False, False]})
+    ax = plot_comparison_table(frame).axes[0]
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels == ["irnn\n(1 of 3 diverged)", "gru"]
+    assert ax.patches[0].get_width() == pytest.approx(0.3)
+
+
 @pytest.mark.parametrize("other_form", ["records", "list"])
 def test_comparison_table_asks_for_a_dataframe(other_form):
     with pytest.raises(ValueError, match="`df` must be a pandas DataFrame.*'cell'"):
