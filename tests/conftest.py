@@ -1,5 +1,5 @@
-"""Shared test setup: quiet TensorFlow, headless matplotlib, seeds, shared-data lookup,
-and a spy on the fused op's batch slices."""
+"""Shared test setup: no network, quiet TensorFlow, headless matplotlib, seeds, shared-data
+lookup, and a spy on the fused op's batch slices."""
 
 import os
 
@@ -8,6 +8,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("AUTOGRAPH_STRICT_CONVERSION", "1")
 
 import pathlib  # noqa: E402
+import socket  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -15,6 +16,30 @@ import pytest  # noqa: E402
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+# This machine only: loopback names, and the wildcards a server binds to.
+_LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", "", None}
+
+
+@pytest.fixture(autouse=True)
+def _only_this_machine(monkeypatch):
+    """Tests never touch the network: a connection or name lookup elsewhere raises."""
+    real_connect = socket.socket.connect
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self, address):
+        if isinstance(address, tuple) and address[0] not in _LOCAL:
+            raise OSError(f"tests must not touch the network (connect to {address})")
+        return real_connect(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if host not in _LOCAL:
+            raise socket.gaierror(f"tests must not touch the network (lookup of {host})")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(autouse=True)

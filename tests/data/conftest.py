@@ -1,7 +1,8 @@
-"""Loader tests run offline: only 127.0.0.1 is reachable, and a local HTTP server stands in.
+"""Loader tests run offline (tests/conftest.py lets only this machine be reached), and a
+local HTTP server stands in for the mirrors.
 
-Every test here gets a socket guard (any other host raises) and a search path without the
-shared data folder, so a test sees exactly the files it built or the folder it passes.
+Every test here gets a search path without the shared data folder, so a test sees exactly
+the files it built or the folder it passes.
 """
 
 from __future__ import annotations
@@ -10,34 +11,12 @@ import collections
 import dataclasses
 import http.server
 import pathlib
-import socket
 import threading
 import time
 
 import pytest
 
 from rnn_tf.data import _cache
-
-_LOCAL = {"127.0.0.1", "localhost", "::1"}
-
-
-@pytest.fixture(autouse=True)
-def _only_localhost(monkeypatch):
-    real_connect = socket.socket.connect
-    real_getaddrinfo = socket.getaddrinfo
-
-    def connect(self, address):
-        if isinstance(address, tuple) and address[0] not in _LOCAL:
-            raise OSError(f"tests/data must not touch the network (connect to {address})")
-        return real_connect(self, address)
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host not in _LOCAL:
-            raise socket.gaierror(f"tests/data must not touch the network (lookup of {host})")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture(autouse=True)
