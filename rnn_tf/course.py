@@ -147,20 +147,26 @@ def _machines_line(records: list[dict]) -> str:
     return f"Measured {dates[0][:10]} to {dates[-1][:10]} on {machines}."
 
 
+def _title(record: dict) -> str:
+    return record["title"] + (" (SMOKE)" if record["smoke"] else "")
+
+
+def _table(header: tuple[str, ...], rows, records: list[dict]) -> str:
+    """A Markdown table of `rows` under `header`, then which machines measured them."""
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines + ["", _machines_line(records)])
+
+
 def results_table(figures_dir: str | os.PathLike = "figures",
                   since: datetime.datetime | None = None) -> str:
     """A Markdown table of every notebook's reported numbers (from `Course.report`)."""
     records = _records(figures_dir, since)
     if not records:
         return ""
-    lines = ["| notebook | measure | value |", "| --- | --- | --- |"]
-    for record in records:
-        smoke = " (SMOKE)" if record["smoke"] else ""
-        for key, value in record["numbers"].items():
-            cells = (f"{record['title']}{smoke}", key, _shown(value))
-            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    lines += ["", _machines_line(records)]
-    return "\n".join(lines)
+    rows = [(_title(record), key, _shown(value))
+            for record in records for key, value in record["numbers"].items()]
+    return _table(("notebook", "measure", "value"), rows, records)
 
 
 def results_summary(figures_dir: str | os.PathLike = "figures",
@@ -169,14 +175,10 @@ def results_summary(figures_dir: str | os.PathLike = "figures",
     records = _records(figures_dir, since)
     if not records:
         return ""
-    lines = ["| notebook | what the run measured |", "| --- | --- |"]
-    for record in records:
-        smoke = " (SMOKE)" if record["smoke"] else ""
-        keys = record["headline"]
-        measured = "; ".join(f"{key}: {_shown(record['numbers'][key])}" for key in keys)
-        lines.append(f"| {_cell(record['title'] + smoke)} | {_cell(measured)} |")
-    lines += ["", _machines_line(records)]
-    return "\n".join(lines)
+    rows = [(_title(record), "; ".join(f"{key}: {_shown(record['numbers'][key])}"
+                                       for key in record["headline"]))
+            for record in records]
+    return _table(("notebook", "what the run measured"), rows, records)
 
 
 def results_report(figures_dir: str | os.PathLike, runs_table: str = "",
