@@ -202,8 +202,9 @@ def compare_cells(
         DataFrame with columns `cell, parameters, seconds_per_epoch, final_train_loss,
         final_val_loss, final_train_accuracy, final_val_accuracy, epochs_to_target,
         diverged` (accuracies NaN for regression; epochs_to_target NaN if never reached;
-        `diverged` True when the loss became NaN or infinite: training stops at that
-        epoch and its final losses are not finite) and
+        `diverged` True when the final training or validation loss is NaN or infinite:
+        training stops at the first such training batch, the history keeps what was seen,
+        and the row's final losses and accuracies are NaN, left out of means) and
         `attrs["histories"]` = {cell: per-epoch history dict} for the training curves.
     """
     try:
@@ -247,17 +248,22 @@ def compare_cells(
             reached = [e for e, acc in enumerate(history["val_accuracy"], 1) if acc >= target]
         else:
             reached = [e for e, loss in enumerate(history["val_loss"], 1) if loss <= target]
+        final = {name: history.get(name, [np.nan])[-1]
+                 for name in ("loss", "val_loss", "accuracy", "val_accuracy")}
+        diverged = not np.isfinite([final["loss"], final["val_loss"]]).all()
+        if diverged:  # an infinite loss would swamp every mean it joins: NaN is left out
+            final = dict.fromkeys(final, np.nan)
         rows.append({
             "cell": cell,
             "parameters": model.count_params(),
             # The first epoch includes tracing; the median is the steady-state cost.
             "seconds_per_epoch": float(np.median(timer.seconds)),
-            "final_train_loss": history["loss"][-1],
-            "final_val_loss": history["val_loss"][-1],
-            "final_train_accuracy": history.get("accuracy", [np.nan])[-1],
-            "final_val_accuracy": history.get("val_accuracy", [np.nan])[-1],
+            "final_train_loss": final["loss"],
+            "final_val_loss": final["val_loss"],
+            "final_train_accuracy": final["accuracy"],
+            "final_val_accuracy": final["val_accuracy"],
             "epochs_to_target": reached[0] if reached else np.nan,
-            "diverged": not np.isfinite([history["loss"][-1], history["val_loss"][-1]]).all(),
+            "diverged": diverged,
         })
         progress.update(i, [("val_loss", history["val_loss"][-1])])
     table = pd.DataFrame(rows)

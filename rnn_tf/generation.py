@@ -440,31 +440,72 @@ def _zeros(inputs):
     return lambda batch: [np.zeros((batch, s.shape[-1]), dtype="float32") for s in inputs]
 
 
+def _has_recurrence(layer) -> bool:
+    if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+        return True
+    return any(_has_recurrence(inner) for inner in getattr(layer, "layers", ()))
+
+
+def _reads(node: dict) -> tuple[list[str], list[str]]:
+    """The layers a call (one serialized inbound node) reads: its positional tensors, and its
+    keyword tensors other than the mask Keras passes along by itself."""
+    def histories(value):
+        if isinstance(value, dict):
+            if value.get("class_name") == "__keras_tensor__":
+                return [value["config"]["keras_history"][0]]
+            return [name for v in value.values() for name in histories(v)]
+        if isinstance(value, (list, tuple)):
+            return [name for v in value for name in histories(v)]
+        return []
+    keywords = {k: v for k, v in node.get("kwargs", {}).items() if k != "mask"}
+    return histories(node.get("args", [])), histories(keywords)
+
+
 def _chain(model: keras.Model) -> list:
-    """The model's layers in order, refusing a model whose layers do not form one chain
-    (a layer reading two inputs, a skip connection, a branch): rebuilding it layer after
-    layer would silently compute something else."""
+    """The model's layers in order, refusing a model whose layers do not form one chain (a
+    layer reading two tensors, a skip connection, a branch, a nested model with recurrent
+    layers): rebuilding it layer after layer would silently compute something else."""
     layers = [layer for layer in model.layers
               if not isinstance(layer, keras.layers.InputLayer)]
+    for layer in layers:
+        if isinstance(layer, keras.Model) and _has_recurrence(layer):
+            raise ValueError(
+                f"Argument `model` ({model.name!r}) holds the model {layer.name!r}, which has "
+                "recurrent layers inside: build the language model from its layers directly"
+            )
     if isinstance(model, keras.Sequential):
         return layers
-    previous = model.inputs[0] if len(model.inputs) == 1 else None
+    try:
+        # The serialized graph is this model's own: a layer also called in another model
+        # shows only the call made here.
+        graph = model.get_config()
+    except NotImplementedError as error:
+        raise ValueError(
+            f"Argument `model` ({model.name!r}) must be serializable (`get_config`) so that "
+            f"its graph can be checked to be one chain of layers: {error}"
+        ) from None
+    inputs, outputs = graph["input_layers"], graph["output_layers"]
+    if not isinstance(inputs[0], str) or not isinstance(outputs[0], str):
+        raise ValueError(
+            f"Argument `model` ({model.name!r}) must have one input (token ids) and one "
+            f"output; received {len(model.inputs)} inputs and {len(model.outputs)} outputs"
+        )
+    by_name = {entry["name"]: entry for entry in graph["layers"]}
+    previous = inputs[0]
     for layer in layers:
-        try:
-            reads = layer.input
-        except (AttributeError, ValueError):  # called more than once: a shared layer
-            reads = None
-        if previous is None or reads is not previous:
+        nodes = by_name[layer.name]["inbound_nodes"]
+        positional, keywords = _reads(nodes[0]) if len(nodes) == 1 else ([], [])
+        if len(nodes) != 1 or positional != [previous] or keywords:
             raise ValueError(
-                f"Argument `model` ({model.name!r}) must be one chain of layers, each "
-                f"reading the previous one's output alone; layer {layer.name!r} does not. "
+                f"Argument `model` ({model.name!r}) must be one chain of layers, each called "
+                f"once on the previous one's output alone; layer {layer.name!r} is not. "
                 "Build a `Stepper` for it by hand (see `encoder_decoder_stepper`)"
             )
-        previous = layer.output
-    if len(model.outputs) != 1 or model.outputs[0] is not previous:
+        previous = layer.name
+    if outputs[0] != previous:
         raise ValueError(
-            f"Argument `model` ({model.name!r}) must be one chain of layers ending in its "
-            "single output"
+            f"Argument `model` ({model.name!r}) must end in its last layer; its output comes "
+            f"from {outputs[0]!r}"
         )
     return layers
 

@@ -181,7 +181,7 @@ def run_notebook(
     """
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     path = pathlib.Path(path).resolve()
     out_dir = pathlib.Path(out_dir).resolve()
@@ -205,8 +205,10 @@ def run_notebook(
     error = None
     try:
         client.execute()
-    except CellExecutionError as exc:
-        error = str(exc)
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
+        # A failing cell, one past `timeout`, or a kernel killed (out of memory, say): the
+        # notebook failed, and the others still run.
+        error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - start
     executed = out_dir / path.name
     write_text_atomic(executed, nbformat.writes(notebook))
@@ -255,14 +257,12 @@ def run_notebooks(
                   f"peak memory {format_megabytes(run.peak_memory_mb)}", flush=True)
         return run
 
-    if jobs == 1:
+    if jobs == 1 or len(paths) == 1:
         return [report(label, run_notebook(**call)) for label, call in zip(labels, calls)]
     import concurrent.futures
-    import multiprocessing
 
-    # "spawn": each worker starts clean instead of inheriting this process's threads.
-    with concurrent.futures.ProcessPoolExecutor(
-            jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # Threads suffice: each thread only waits on its kernel, a process of its own.
+    with concurrent.futures.ThreadPoolExecutor(min(jobs, len(paths))) as pool:
         futures = {pool.submit(run_notebook, **call): i for i, call in enumerate(calls)}
         runs = {futures[f]: report(labels[futures[f]], f.result())
                 for f in concurrent.futures.as_completed(futures)}
@@ -295,7 +295,8 @@ def runs_table(runs: list[NotebookRun], jobs: int = 1,
     largest = format_megabytes(max(peaks)) + " (largest)" if peaks else "not measured"
     lines.append(f"| all | {ok}/{len(runs)} ok | {_minutes(sum(r.seconds for r in runs))} "
                  f"| {largest} |")
+    jobs = min(jobs, len(runs))
     if jobs > 1 and elapsed_seconds is not None:
         lines += ["", f"{jobs} notebooks at a time: {_minutes(elapsed_seconds)} elapsed; each "
-                      "wall time above includes sharing the CPU with the other."]
+                      "wall time above includes sharing the CPU with the others."]
     return "\n".join(lines)

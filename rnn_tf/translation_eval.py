@@ -130,6 +130,12 @@ def paired_bootstrap_bleu(
     # only changes its score, and it silences sacrebleu's sentence-level warning.
     counter = BLEU(effective_order=True)
     references = [[r for r in sentence if r is not None] for sentence in zip(*reference_streams)]
+    unscored = [i for i, refs in enumerate(references) if not refs]
+    if unscored:
+        raise ValueError(
+            "Argument `reference_streams` must give every test sentence at least one "
+            f"reference (None only fills shorter streams); sentences {unscored[:5]} have none"
+        )
 
     def statistics(outputs):
         rows = []

@@ -7,6 +7,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("AUTOGRAPH_STRICT_CONVERSION", "1")
 
+import ipaddress  # noqa: E402
 import pathlib  # noqa: E402
 import socket  # noqa: E402
 
@@ -18,23 +19,35 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
-# This machine only: loopback names, and the wildcards a server binds to.
-_LOCAL = {"127.0.0.1", "localhost", "::1", "0.0.0.0", "::", "", None}
+def _this_machine(host) -> bool:
+    """A loopback address or name, or the wildcard a server binds to."""
+    if isinstance(host, bytes):
+        host = host.decode()
+    if host in (None, "", "localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(str(host).split("%")[0])
+    except ValueError:
+        return False
+    if getattr(address, "ipv4_mapped", None):
+        address = address.ipv4_mapped
+    return address.is_loopback or address.is_unspecified
 
 
 @pytest.fixture(autouse=True)
 def _only_this_machine(monkeypatch):
-    """Tests never touch the network: a connection or name lookup elsewhere raises."""
+    """Tests never touch the network: a Python connection (`connect`) or name lookup
+    (`getaddrinfo`) beyond this machine raises. Code that opens sockets in C is not seen."""
     real_connect = socket.socket.connect
     real_getaddrinfo = socket.getaddrinfo
 
     def connect(self, address):
-        if isinstance(address, tuple) and address[0] not in _LOCAL:
+        if isinstance(address, tuple) and not _this_machine(address[0]):
             raise OSError(f"tests must not touch the network (connect to {address})")
         return real_connect(self, address)
 
     def getaddrinfo(host, *args, **kwargs):
-        if host not in _LOCAL:
+        if not _this_machine(host):
             raise socket.gaierror(f"tests must not touch the network (lookup of {host})")
         return real_getaddrinfo(host, *args, **kwargs)
 

@@ -159,7 +159,8 @@ def test_a_run_whose_loss_blows_up_stops_and_is_marked_diverged():
     blown, bounded = table.set_index("cell").loc[["irnn", "gru"], "diverged"]
     assert blown and not bounded
     assert len(table.attrs["histories"]["irnn"]["loss"]) < 5
-    assert not np.isfinite(table.set_index("cell").loc["irnn", "final_train_loss"])
+    row = table.set_index("cell").loc["irnn"]
+    assert np.isnan(row["final_train_loss"]) and np.isnan(row["final_val_loss"])
 
 
 def test_stop_at_is_refused_for_regression_and_out_of_range():

@@ -240,6 +240,14 @@ def _skip_connection_model():
     return keras.Model(tokens, keras.layers.Dense(7, activation="softmax")(summed))
 
 
+def _nested_recurrent_model():
+    """A GRU hidden in an inner model: stepping would restart its state at every token."""
+    tokens = keras.Input((None,), dtype="int32")
+    inner = keras.Sequential([keras.layers.GRU(4, return_sequences=True)])
+    embedded = keras.layers.Embedding(7, 4)(tokens)
+    return keras.Model(tokens, keras.layers.Dense(7, activation="softmax")(inner(embedded)))
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
@@ -256,6 +264,7 @@ def _skip_connection_model():
         (lambda: language_model_stepper(architectures.many_to_many(
             4, units=4, vocab_size=4, bidirectional=True)), "bidirectional"),
         (lambda: language_model_stepper(_skip_connection_model()), "one chain.*'add'"),
+        (lambda: language_model_stepper(_nested_recurrent_model()), "recurrent layers inside"),
         (lambda: sample_text(lambda x, training=False: x, VOCAB, "a"), "Stepper"),
         (lambda: sample_text(uniform, VOCAB, "a", length=0), "length"),
         (lambda: perplexity(uniform, np.ones((2, 3), int), np.ones((2, 4), int)), "same shape"),
@@ -296,6 +305,23 @@ def test_one_step_at_a_time_equals_re_running_the_prefix(cell):
         steps.append(probs)
     np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
     assert len(states) == 2 * architectures.num_states(cell)
+
+
+def test_layers_first_called_in_another_model_still_step_as_a_chain():
+    keras.utils.set_random_seed(0)
+    embedding = keras.layers.Embedding(7, 4, mask_zero=True)
+    gru, head = keras.layers.GRU(5, return_sequences=True), keras.layers.Dense(7, "softmax")
+    first = keras.Input((None,), dtype="int32")
+    keras.Model(first, head(gru(embedding(first))))  # e.g. the training model
+    tokens = keras.Input((None,), dtype="int32")
+    model = keras.Model(tokens, head(gru(embedding(tokens))))
+    stepper = language_model_stepper(model)
+    x = np.random.default_rng(3).integers(1, 7, size=(2, 4))
+    states, steps = stepper.start(2), []
+    for t in range(x.shape[1]):
+        probs, states = stepper.step(x[:, t], states)
+        steps.append(probs)
+    np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
 
 
 def test_a_sequential_language_model_steps_like_its_own_forward_pass():

@@ -22,6 +22,9 @@ def test_lstm_bias_is_minus_b_f_then_b_f_in_keras_gate_order():
     # of exp(b_f): its largest gap to the uniform CDF (Kolmogorov-Smirnov statistic) is
     # about 1/sqrt(units) when right, and far larger for another law (log-uniform, or
     # U(0, t_max)).
+    # The generator passed in is the one drawn from: same seed, same bias; another, another.
+    np.testing.assert_array_equal(bias, chrono_bias("lstm", units, t_max, np.random.default_rng(3)))
+    assert not np.array_equal(bias, chrono_bias("lstm", units, t_max, np.random.default_rng(4)))
     u = np.sort(np.exp(b_f))
     assert u[0] >= 1 and u[-1] <= t_max - 1
     uniform_cdf = (u - 1) / (t_max - 2)

@@ -52,6 +52,8 @@ def test_retrieval_answers_with_the_nearest_training_target():
         (lambda: paired_bootstrap_bleu(["a"], ["b", "c"], [["a"]]), "one entry per"),
         (lambda: paired_bootstrap_bleu([], [], [[]]), "at least one test sentence"),
         (lambda: paired_bootstrap_bleu(["a"], ["b"], [["a"]], samples=0), "samples"),
+        (lambda: paired_bootstrap_bleu(["a", "b"], ["b", "c"], [["a", None]]),
+         r"reference_streams.*\[1\] have none"),
         (lambda: NearestSentence().fit(["a"], ["b", "c"]), "same length"),
         (lambda: NearestSentence().translate(["a"]), "not fitted"),
         (lambda: NearestSentence().fit(["a b"], ["c"]).translate("a b"), "list of sentences"),

@@ -263,7 +263,7 @@ def plot_comparison_table(df) -> matplotlib.figure.Figure:
             ax.tick_params(axis="x", labelrotation=30)
     labels = cells
     if "diverged" in frame.columns:
-        diverged = frame["diverged"].astype(bool).groupby(names, sort=False).agg(["sum", "count"])
+        diverged = frame["diverged"].eq(True).groupby(names, sort=False).agg(["sum", "count"])
         labels = [f"{cell}\n({n} of {total} diverged)" if n else cell
                   for cell, (n, total) in zip(cells, diverged.reindex(cells).to_numpy())]
     axes[0].set_yticks(positions, labels, fontsize=11)
