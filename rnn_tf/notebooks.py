@@ -297,6 +297,7 @@ def runs_table(runs: list[NotebookRun], jobs: int = 1,
                  f"| {largest} |")
     jobs = min(jobs, len(runs))
     if jobs > 1 and elapsed_seconds is not None:
+        others = "the other" if jobs == 2 else "the others"
         lines += ["", f"{jobs} notebooks at a time: {_minutes(elapsed_seconds)} elapsed; each "
-                      "wall time above includes sharing the CPU with the others."]
+                      f"wall time above includes sharing the CPU with {others}."]
     return "\n".join(lines)

@@ -113,7 +113,7 @@ def test_runs_side_by_side_give_their_elapsed_time_after_the_table():
     table = runs_table(runs, jobs=2, elapsed_seconds=70.0)
     assert "| all | 2/2 ok | 2 min 00 s |" in table
     assert table.endswith("2 notebooks at a time: 1 min 10 s elapsed; each wall time above "
-                          "includes sharing the CPU with the others.")
+                          "includes sharing the CPU with the other.")
     assert "elapsed" not in runs_table(runs, jobs=1, elapsed_seconds=70.0)
     assert "elapsed" not in runs_table(runs[:1], jobs=2, elapsed_seconds=70.0)
 
