@@ -262,10 +262,17 @@ def run_notebooks(
     import concurrent.futures
 
     # Threads suffice: each thread only waits on its kernel, a process of its own.
+    runs = {}
     with concurrent.futures.ThreadPoolExecutor(min(jobs, len(paths))) as pool:
         futures = {pool.submit(run_notebook, **call): i for i, call in enumerate(calls)}
-        runs = {futures[f]: report(labels[futures[f]], f.result())
-                for f in concurrent.futures.as_completed(futures)}
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                runs[futures[future]] = report(labels[futures[future]], future.result())
+        except BaseException:
+            # The runner itself failed (not a notebook's cell) or was interrupted: start no
+            # further notebook; the ones running finish before the error is raised.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return [runs[i] for i in range(len(paths))]
 
 

@@ -3,6 +3,7 @@
 import json
 import pathlib
 import re
+import time
 
 import pytest
 
@@ -116,6 +117,26 @@ def test_runs_side_by_side_give_their_elapsed_time_after_the_table():
                           "includes sharing the CPU with the other.")
     assert "elapsed" not in runs_table(runs, jobs=1, elapsed_seconds=70.0)
     assert "elapsed" not in runs_table(runs[:1], jobs=2, elapsed_seconds=70.0)
+
+
+def test_a_runner_error_starts_no_further_notebook(tmp_path, monkeypatch):
+    import rnn_tf.notebooks as runner
+
+    for name in ("01_a", "02_b", "03_c", "04_d", "05_e"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    started = []
+
+    def fake_run(path, **options):
+        started.append(path.stem)
+        if path.stem == "01_a":
+            raise RuntimeError("the kernel would not start")
+        time.sleep(0.5)  # both workers stay busy while the error reaches the runner
+        return NotebookRun(path.stem, 0.0, path, None)
+
+    monkeypatch.setattr(runner, "run_notebook", fake_run)
+    with pytest.raises(RuntimeError, match="would not start"):
+        run_notebooks(tmp_path, tmp_path / "build", verbose=False, jobs=2)
+    assert "01_a" in started and len(started) <= 3  # 01, and what each worker took next
 
 
 @pytest.mark.notebook
