@@ -293,17 +293,24 @@ def test_bad_arguments_raise_naming_them(call, message):
 CELLS = ("vanilla", "gru", "lstm")
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_one_step_at_a_time_equals_re_running_the_prefix(cell):
-    model = architectures.many_to_many(7, cell=cell, units=5, vocab_size=7, num_layers=2,
-                                       mask_padding=False)
+def _assert_steps_equal_the_forward_pass(model, x):
+    """Feed `x` one token at a time through the model's stepper; the probabilities must
+    equal one pass of the model over all of `x`. Returns the final states."""
     stepper = language_model_stepper(model)
-    x = np.random.default_rng(0).integers(0, 7, size=(3, 6))
-    states, steps = stepper.start(3), []
+    states, steps = stepper.start(len(x)), []
     for t in range(x.shape[1]):
         probs, states = stepper.step(x[:, t], states)
         steps.append(probs)
     np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
+    return states
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_one_step_at_a_time_equals_re_running_the_prefix(cell):
+    model = architectures.many_to_many(7, cell=cell, units=5, vocab_size=7, num_layers=2,
+                                       mask_padding=False)
+    x = np.random.default_rng(0).integers(0, 7, size=(3, 6))
+    states = _assert_steps_equal_the_forward_pass(model, x)
     assert len(states) == 2 * architectures.num_states(cell)
 
 
@@ -315,13 +322,7 @@ def test_layers_first_called_in_another_model_still_step_as_a_chain():
     keras.Model(first, head(gru(embedding(first))))  # e.g. the training model
     tokens = keras.Input((None,), dtype="int32")
     model = keras.Model(tokens, head(gru(embedding(tokens))))
-    stepper = language_model_stepper(model)
-    x = np.random.default_rng(3).integers(1, 7, size=(2, 4))
-    states, steps = stepper.start(2), []
-    for t in range(x.shape[1]):
-        probs, states = stepper.step(x[:, t], states)
-        steps.append(probs)
-    np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
+    _assert_steps_equal_the_forward_pass(model, np.random.default_rng(3).integers(1, 7, (2, 4)))
 
 
 def test_a_sequential_language_model_steps_like_its_own_forward_pass():
@@ -330,13 +331,7 @@ def test_a_sequential_language_model_steps_like_its_own_forward_pass():
         keras.Input((None,), dtype="int32"), keras.layers.Embedding(7, 4),
         keras.layers.LSTM(5, return_sequences=True), keras.layers.Dense(7, activation="softmax"),
     ])
-    stepper = language_model_stepper(model)
-    x = np.random.default_rng(2).integers(0, 7, size=(2, 5))
-    states, steps = stepper.start(2), []
-    for t in range(x.shape[1]):
-        probs, states = stepper.step(x[:, t], states)
-        steps.append(probs)
-    np.testing.assert_allclose(np.stack(steps, axis=1), np.asarray(model(x)), atol=1e-6)
+    _assert_steps_equal_the_forward_pass(model, np.random.default_rng(2).integers(0, 7, (2, 5)))
 
 
 @pytest.mark.parametrize("cell", CELLS)
